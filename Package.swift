@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Interlock",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "interlock", targets: ["interlock"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries, linked for real: libseccomp compiles filters, libcap names capabilities.
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        // Everything between clone and execve: C only, async-signal-safe.
+        .target(name: "CInterlock"),
+        .target(name: "InterlockProfile"),
+        .target(name: "InterlockAudit"),
+        .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile"]),
+        .target(name: "InterlockSandbox", dependencies: [
+            "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit",
+        ]),
+        .executableTarget(name: "interlock", dependencies: [
+            "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "InterlockProfileTests", dependencies: ["InterlockProfile"]),
+        .testTarget(name: "InterlockSeccompTests", dependencies: ["InterlockSeccomp", "InterlockProfile"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

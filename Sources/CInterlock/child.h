@@ -1,0 +1,22 @@
+// Internal to the child side. Every function here is async-signal-safe.
+#ifndef INTERLOCK_CHILD_H
+#define INTERLOCK_CHILD_H
+#include "interlock_launch.h"
+
+/// Report a setup failure to the supervisor and exit. `step` and `detail` are concatenated.
+__attribute__((noreturn)) void il_child_fail(const il_launch_spec *s, const char *step, const char *detail);
+
+/// Build the sandbox's root from the mount plan and pivot into it (mount.c).
+void il_child_mounts(const il_launch_spec *s, const int *received_fds);
+/// Hostname and loopback (net.c).
+void il_child_net(const il_launch_spec *s);
+/// Switch to the inner uid/gid (and no supplementary groups), keeping capabilities (ids.c).
+void il_child_become_inner(const il_launch_spec *s);
+/// Drop privileges: bounding set, securebits, capabilities, no_new_privs (ids.c).
+void il_child_drop_privileges(const il_launch_spec *s);
+/// Become the sandbox's pid 1: start the worker and reap until it exits (init.c).
+__attribute__((noreturn)) void il_child_init(const il_launch_spec *s);
+
+/// Small async-signal-safe string helpers.
+int il_join(char *out, int cap, const char *a, const char *b);
+#endif

@@ -1,0 +1,125 @@
+// The launch spec the Swift supervisor fills in, and the C entry points that act on it.
+// Everything the child runs between clone3 and execve lives in this target and is
+// async-signal-safe: raw syscalls, no allocation, no locks, no stdio.
+#ifndef INTERLOCK_LAUNCH_H
+#define INTERLOCK_LAUNCH_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// What one step of the mount plan does. Paths are absolute, as seen from the host root
+/// (`source`) and from the sandbox root (`target`); both were resolved by the supervisor.
+typedef enum {
+    IL_MOUNT_BIND_RO = 1,     // recursive bind, read-only, nosuid, nodev
+    IL_MOUNT_BIND_RW = 2,     // recursive bind, writable, nosuid, nodev
+    IL_MOUNT_FD_RW = 3,       // attach a mount fd the supervisor prepared (idmapped bind), writable
+    IL_MOUNT_FD_RO = 7,       // the same, read-only
+    IL_MOUNT_TMPFS = 4,       // fresh tmpfs, mode 1777, nosuid, nodev
+    IL_MOUNT_HIDE_FILE = 5,   // empty read-only file over target
+    IL_MOUNT_HIDE_DIR = 6,    // empty read-only directory over target
+} il_mount_kind;
+
+typedef struct {
+    int kind;                 // il_mount_kind
+    const char *source;       // host path for binds (NULL otherwise)
+    const char *target;       // path inside the sandbox
+    int fd_index;             // IL_MOUNT_FD_*: index of the received mount fd
+} il_mount_op;
+
+typedef struct {
+    int resource;
+    uint64_t soft;
+    uint64_t hard;
+} il_rlimit;
+
+typedef struct {
+    // Namespaces and identity.
+    uint64_t clone_flags;          // CLONE_NEW* flags for clone3 (cgroup ns is entered later)
+    int unshare_cgroup;            // unshare(CLONE_NEWCGROUP) after the supervisor placed us
+    uint32_t inner_uid, inner_gid; // ids inside the user namespace
+    int drop_groups;               // setgroups(0, NULL) is allowed (supervisor wrote "allow")
+    const char *hostname;
+
+    // Channels to the supervisor. sync_fd: a socket the child reads "go" (and mount fds) from;
+    // error_fd: CLOEXEC pipe the child writes an il_setup_error to; status_fd: pipe the init
+    // writes worker events to (il_status_event).
+    int sync_fd, error_fd, status_fd;
+    int supervisor_sync_fd;        // the supervisor's end: closed in the child at once
+    int received_fd_count;         // mount fds to receive over sync_fd before "go"
+
+    // Mount plan, applied in order inside the new root.
+    const il_mount_op *mounts;
+    int mount_count;
+    const char *cwd;
+
+    // The worker's stdio: fds in the supervisor to dup onto 0, 1, 2; ctty_fd >= 0 becomes the
+    // controlling terminal of the worker's new session.
+    int stdio[3];
+    int ctty_fd;
+
+    const il_rlimit *rlimits;
+    int rlimit_count;
+
+    // Seccomp program (struct sock_filter array), loaded as the last step before execve.
+    const void *filter;
+    uint16_t filter_len;
+
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+} il_launch_spec;
+
+/// Written by the child on error_fd when setup fails; the supervisor reports it and exits.
+typedef struct {
+    int32_t err;            // errno
+    char step[200];         // what was being done, NUL-terminated
+} il_setup_error;
+
+/// Written by the sandbox's init on status_fd.
+typedef enum { IL_EVENT_EXITED = 1, IL_EVENT_STOPPED = 2 } il_event_kind;
+typedef struct {
+    int32_t kind;           // il_event_kind
+    int32_t status;         // raw wait status
+} il_status_event;
+
+/// clone3 into new namespaces and run the child side of `spec`. Returns the child's pid in
+/// the caller's namespace and stores a pidfd in *pidfd, or -1 with errno set.
+pid_t il_spawn(const il_launch_spec *spec, int *pidfd);
+
+/// Probe whether a user namespace can be created from here (for `doctor`).
+int il_probe_userns(void);
+
+/// Send / receive file descriptors over a unix socket (SCM_RIGHTS).
+int il_send_fds(int sock, const int *fds, int count);
+int il_recv_fds(int sock, int *fds, int count);
+
+/// Self-pipe for signals: installs handlers for `signals` that write the signal number to
+/// a non-blocking pipe, and returns its read end (or -1).
+int il_signal_pipe(const int *signals, int count);
+
+/// Idmapped bind of `path` (recursive) using the user namespace of `userns_fd`; returns a
+/// detached mount fd or -1.
+int il_open_idmapped_tree(const char *path, int userns_fd, int read_only);
+
+/// Raw wrappers the supervisor needs and Swift's Glibc does not export.
+int il_pidfd_send_signal(int pidfd, int sig);
+int il_landlock_abi(void);
+int il_seccomp_user_notif_available(void);
+int il_open_pty(int *master, int *slave);
+int il_copy_winsize(int from, int to);
+int il_pipe_cloexec(int fds[2]);
+int il_socketpair_cloexec(int fds[2]);
+int il_ignore_signal(int sig);
+/// CLONE_NEW* flags of a sandbox: user, mount, pid, ipc, uts, net (cgroup is entered later).
+uint64_t il_namespace_flags(void);
+/// RLIMIT_* number for "nofile", "as", "nproc".
+int il_rlimit_number(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

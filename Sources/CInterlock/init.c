@@ -1,0 +1,111 @@
+// The sandbox's pid 1. It forks the worker (which execs the command), forwards the
+// signals the supervisor relays, reaps every orphan, reports the worker's stops and exit on
+// status_fd, and exits when the worker exits: the kernel then kills whatever is left in
+// the pid namespace.
+#define _GNU_SOURCE
+#include "child.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile pid_t worker_pid;
+
+static void forward(int sig) {
+    pid_t w = worker_pid;
+    if (w <= 0) return;
+    kill(w, sig);
+    // A stopped pipeline resumes as a whole.
+    if (sig == SIGCONT) kill(-w, SIGCONT);
+}
+
+static void close_all_but(int keep) {
+    if (keep > 3) syscall(SYS_close_range, 3, keep - 1, 0);
+    syscall(SYS_close_range, keep < 3 ? 3 : keep + 1, ~0U, 0);
+}
+
+__attribute__((noreturn)) static void worker(const il_launch_spec *s) {
+    if (setsid() < 0) il_child_fail(s, "setsid", "");
+    // Move the stdio sources out of the way of 0..2 before placing them.
+    int src[3];
+    for (int i = 0; i < 3; i++) {
+        src[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 10);
+        if (src[i] < 0) il_child_fail(s, "duplicate stdio", "");
+    }
+    if (s->ctty_fd >= 0 && ioctl(s->ctty_fd, TIOCSCTTY, 0) < 0) il_child_fail(s, "set the controlling terminal", "");
+    for (int i = 0; i < 3; i++)
+        if (dup2(src[i], i) < 0) il_child_fail(s, "place stdio", "");
+    for (int i = 0; i < s->rlimit_count; i++) {
+        struct rlimit rl = {(rlim_t)s->rlimits[i].soft, (rlim_t)s->rlimits[i].hard};
+        if (setrlimit(s->rlimits[i].resource, &rl) < 0) il_child_fail(s, "setrlimit", "");
+    }
+    // No descriptor of the supervisor or the caller reaches the command but 0..2 (and the
+    // close-on-exec error pipe, gone at execve).
+    close_all_but(s->error_fd);
+    if (s->filter_len > 0) {
+        struct sock_fprog prog = {s->filter_len, (struct sock_filter *)s->filter};
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) il_child_fail(s, "load the seccomp filter", "");
+    }
+    execve(s->path, s->argv, s->envp);
+    int err = errno;
+    il_setup_error e;
+    memset(&e, 0, sizeof e);
+    e.err = err;
+    il_join(e.step, sizeof e.step, "execve ", s->path);
+    ssize_t w = write(s->error_fd, &e, sizeof e);
+    (void)w;
+    _exit(err == ENOENT ? 127 : 126);
+}
+
+static void report(const il_launch_spec *s, int kind, int status) {
+    il_status_event ev = {kind, status};
+    ssize_t w;
+    do { w = write(s->status_fd, &ev, sizeof ev); } while (w < 0 && errno == EINTR);
+}
+
+void il_child_init(const il_launch_spec *s) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward;
+    sa.sa_flags = SA_RESTART;
+    static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT, SIGWINCH, SIGTSTP};
+    for (unsigned i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaction(forwarded[i], &sa, NULL);
+
+    pid_t pid = fork();
+    if (pid < 0) il_child_fail(s, "fork the worker", "");
+    if (pid == 0) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (unsigned i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaction(forwarded[i], &dfl, NULL);
+        worker(s);
+    }
+    worker_pid = pid;
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    close_all_but(s->status_fd);
+
+    for (;;) {
+        int status = 0;
+        pid_t p = waitpid(-1, &status, WUNTRACED | __WALL);
+        if (p < 0) {
+            if (errno == EINTR) continue;
+            _exit(125);  // no children left without the worker having been seen: impossible
+        }
+        if (p != pid) continue;  // an orphan, reaped
+        if (WIFSTOPPED(status)) {
+            report(s, IL_EVENT_STOPPED, status);
+            continue;
+        }
+        report(s, IL_EVENT_EXITED, status);
+        _exit(0);
+    }
+}

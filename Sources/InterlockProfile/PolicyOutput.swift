@@ -1,0 +1,155 @@
+// Renderings of a resolved policy for `profile show`. Written by hand so that this module needs
+// no Foundation (start-up time matters; see DESIGN.md); the JSON has the same shape as the
+// `Codable` encoding (snake_case keys, `on_deny` as a string, unset limits as null).
+
+extension Policy {
+    /// Pretty-printed JSON with sorted keys; keys are the TOML names (`read_only`, `on_deny`, …).
+    public func jsonString() -> String {
+        JSON.object([
+            "sources": .strings(sources),
+            "environment": environment.map(JSON.string) ?? .null,
+            "environments": .strings(environments),
+            "profile_directory": profileDirectory.map(JSON.string) ?? .null,
+            "filesystem": .object([
+                "read_only": .strings(filesystem.readOnly),
+                "read_write": .strings(filesystem.readWrite),
+                "hidden": .strings(filesystem.hidden),
+                "tmpfs": .strings(filesystem.tmpfs),
+            ]),
+            "secrets": .object([
+                "discover": .bool(secrets.discover),
+                "allow_files": .strings(secrets.allowFiles),
+                "allow_env": .strings(secrets.allowEnv),
+            ]),
+            "syscalls": .object([
+                "baseline": .string(syscalls.baseline),
+                "deny": .strings(syscalls.deny),
+                "allow": .strings(syscalls.allow),
+                "on_deny": .string(syscalls.onDeny.description),
+                "mode": .string(syscalls.mode.rawValue),
+            ]),
+            "network": .object([
+                "egress": .strings(network.egress),
+                "deny": .strings(network.deny),
+            ]),
+            "limits": .object([
+                "memory": limits.memory.map { JSON.number(String($0)) } ?? .null,
+                "pids": limits.pids.map { JSON.number(String($0)) } ?? .null,
+                "cpu": limits.cpu.map { JSON.number(Policy.formatNumber($0)) } ?? .null,
+                "open_files": limits.openFiles.map { JSON.number(String($0)) } ?? .null,
+            ]),
+        ]).rendered(indent: "") + "\n"
+    }
+
+    /// The resolved policy as a profile: valid TOML that loads back to the same settings.
+    /// Where it came from is in comments at the top.
+    public func tomlString() -> String {
+        // Comments end at a line break: keep control characters out of them.
+        func comment(_ text: String) -> String { String(Messages.quote(text).dropFirst().dropLast()) }
+        var out = "# Resolved Interlock policy.\n"
+        out += "# sources (base first): " + (sources.isEmpty ? "none" : sources.map(comment).joined(separator: ", ")) + "\n"
+        out += "# environment: " + (environment.map(comment) ?? "none")
+        out += environments.isEmpty ? " (no environments defined)\n" : " (defined: " + environments.map(comment).joined(separator: ", ") + ")\n"
+        if let profileDirectory { out += "# profile directory: " + comment(profileDirectory) + "\n" }
+
+        func line(_ key: String, _ value: String) { out += key + " = " + value + "\n" }
+        func array(_ key: String, _ items: [String]) {
+            let rendered = items.map(TOMLRender.basicString)
+            let single = "[" + rendered.joined(separator: ", ") + "]"
+            if key.count + 3 + single.count <= 100 {
+                line(key, single)
+            } else {
+                out += key + " = [\n" + rendered.map { "    " + $0 + ",\n" }.joined() + "]\n"
+            }
+        }
+
+        out += "\n[filesystem]\n"
+        array("read_only", filesystem.readOnly)
+        array("read_write", filesystem.readWrite)
+        array("hidden", filesystem.hidden)
+        array("tmpfs", filesystem.tmpfs)
+
+        out += "\n[secrets]\n"
+        line("discover", secrets.discover ? "true" : "false")
+        array("allow_files", secrets.allowFiles)
+        array("allow_env", secrets.allowEnv)
+
+        out += "\n[syscalls]\n"
+        line("baseline", TOMLRender.basicString(syscalls.baseline))
+        array("deny", syscalls.deny)
+        array("allow", syscalls.allow)
+        line("on_deny", TOMLRender.basicString(syscalls.onDeny.description))
+        line("mode", TOMLRender.basicString(syscalls.mode.rawValue))
+
+        out += "\n[network]\n"
+        array("egress", network.egress)
+        array("deny", network.deny)
+
+        out += "\n[limits]\n"
+        if let memory = limits.memory { line("memory", TOMLRender.basicString(MemorySize.format(memory))) } else { out += "# memory: no limit\n" }
+        if let pids = limits.pids { line("pids", String(pids)) } else { out += "# pids: no limit\n" }
+        if let cpu = limits.cpu { line("cpu", Policy.formatNumber(cpu)) } else { out += "# cpu: no limit\n" }
+        if let openFiles = limits.openFiles { line("open_files", String(openFiles)) } else { out += "# open_files: no limit\n" }
+        return out
+    }
+
+    /// `2`, `1.5`: whole numbers without a fraction, others in Swift's shortest form (valid JSON
+    /// and TOML for finite values).
+    static func formatNumber(_ value: Double) -> String {
+        if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(value)
+    }
+}
+
+/// Just enough JSON to print a policy.
+private indirect enum JSON {
+    case null
+    case bool(Bool)
+    case number(String)
+    case string(String)
+    case array([JSON])
+    case object([String: JSON])
+
+    static func strings(_ items: [String]) -> JSON { .array(items.map(JSON.string)) }
+
+    func rendered(indent: String) -> String {
+        let inner = indent + "  "
+        switch self {
+        case .null: return "null"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .number(let text): return text
+        case .string(let text): return JSON.quote(text)
+        case .array(let items):
+            if items.isEmpty { return "[]" }
+            return "[\n" + items.map { inner + $0.rendered(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+        case .object(let members):
+            if members.isEmpty { return "{}" }
+            let lines = members.keys.sorted().compactMap { key in
+                members[key].map { inner + JSON.quote(key) + ": " + $0.rendered(indent: inner) }
+            }
+            return "{\n" + lines.joined(separator: ",\n") + "\n" + indent + "}"
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if scalar.value < 0x20 {
+                    out += "\\u" + TOMLRender.hex4(scalar.value).lowercased()
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

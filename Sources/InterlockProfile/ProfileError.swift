@@ -1,0 +1,166 @@
+/// Why a profile could not be loaded. One error, one line:
+///
+///     FILE:LINE: KEY: MESSAGE
+///
+/// with the parts that do not apply left out (`FILE: MESSAGE`, `FILE:LINE: MESSAGE`,
+/// `FILE: KEY: MESSAGE`). FILE is the profile's path (normalized, relative paths stay relative
+/// to the current directory; `extends` targets are resolved against the extending file's
+/// directory), `builtin:NAME` for a built-in profile, or `<command line>` when the problem is
+/// an argument (KEY is then `--profile` or `--env`). LINE is 1-based. KEY is the full dotted
+/// key (`env.staging.limits.memory`); for an element of an array it is the array's key and
+/// LINE is the element's line. Quoted values (`'…'`) show control characters escaped.
+///
+/// The messages, exactly (text in CAPITALS is filled in; lists are comma-separated and sorted):
+///
+/// TOML syntax (no KEY; the message comes from `TOMLError`), for example:
+/// - `expected the end of the line, found 'x'`
+/// - `expected '=' after key 'KEY', found …` · `expected a key, found …` · `expected a value, found …`
+/// - `invalid value 'TEXT' (strings must be quoted)` · `invalid number 'TEXT'` · `integer 'TEXT' is out of range`
+/// - `dates are not supported`
+/// - `duplicate key 'KEY'` · `table 'KEY' is already defined` · `table 'KEY' is already defined as an array of tables`
+/// - `cannot add to table 'KEY' with dotted keys: it is already defined` · `cannot add to inline table 'KEY'`
+/// - `unterminated string` · `unterminated multi-line string` · `unterminated array (opened on line N)`
+/// - `invalid escape sequence '\X'` · `the file is not valid UTF-8`
+///
+/// Schema:
+/// - `unknown key 'NAME'; valid keys: KEY, KEY, …` (NAME is the last component of KEY)
+/// - `expected TYPE, found FOUND` where TYPE is one of `a string`, `a boolean`, `a table`,
+///   `an array of strings`, `an integer`, `a number`,
+///   `an integer number of bytes or a size string such as "4G"`; FOUND is `string`, `integer`,
+///   `float`, `boolean`, `array` or `table`
+/// - `expected an array of strings, found FOUND element` (an array element of the wrong type)
+/// - `value must not be empty`
+/// - `invalid path 'PATH': paths must not be empty`
+/// - `invalid path 'PATH': paths must not contain NUL characters`
+/// - `invalid path 'PATH': '..' components are not allowed`
+/// - `invalid path 'PATH': '~' is only allowed as '~' or a '~/' prefix`
+/// - `invalid memory size 'TEXT'; use a number of bytes or a number with a K, M, G or T suffix, such as "512M" or "4G"`
+/// - `memory size 'TEXT' is too large`
+/// - `memory must be at least 1M (1048576 bytes), found VALUE` (VALUE: the integer, or the string quoted)
+/// - `pids must be between 1 and 4194304, found N`
+/// - `open_files must be between 16 and 1073741816, found N`
+/// - `cpu must be a finite number greater than 0, found X`
+/// - `invalid value 'TEXT'; valid values: agent, docker, none` (syscalls.baseline)
+/// - `invalid value 'TEXT'; valid values: enforce, learn` (syscalls.mode)
+/// - `invalid value 'TEXT'; valid values: kill, errno:NAME` (syscalls.on_deny)
+/// - `unknown errno name 'NAME'; valid names: E2BIG, EACCES, …` (syscalls.on_deny)
+/// - `invalid syscall name 'TEXT'; use lowercase letters, digits and '_'`
+/// - `invalid environment variable name 'TEXT'; names must be non-empty and contain no '=' or NUL`
+/// - `invalid environment name 'NAME'; use letters, digits, '-' and '_'` (KEY `env.NAME`)
+///
+/// Profiles and environments:
+/// - `unknown built-in profile 'NAME'; built-in profiles: default, strict`
+///   (KEY `extends` in the extending file, or `<command line>: --profile: …`)
+/// - `profile file not found: PATH` (KEY `extends` in the extending file, or `<command line>: --profile: …`)
+/// - `cannot read profile file PATH: REASON` (REASON from strerror, e.g. `Is a directory`)
+/// - `extends cycle: A -> B -> A` (every profile of the chain from the first one loaded; KEY `extends`)
+/// - `a built-in profile can only extend built-in profiles`
+/// - `unknown environment 'NAME'; valid environments: NAME, NAME, …`
+/// - `unknown environment 'NAME'; the profile defines no environments`
+///   (from `default_env`: FILE is the profile that sets it, with its LINE and KEY `default_env`;
+///   from the argument: `<command line>: --env: …`)
+public struct ProfileError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// Path as given (normalized), `builtin:NAME`, or `<command line>`.
+    public var file: String
+    /// 1-based.
+    public var line: Int?
+    /// Full dotted key, e.g. `env.staging.limits.memory`, or `--env` / `--profile`.
+    public var key: String?
+    public var message: String
+
+    public init(file: String, line: Int? = nil, key: String? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.message = message
+    }
+
+    /// `FILE:LINE: KEY: MESSAGE`, leaving out what is missing.
+    public var description: String {
+        var out = file
+        if let line { out += ":\(line)" }
+        if let key { out += ": \(key)" }
+        return out + ": " + message
+    }
+
+    /// The `file` of errors about command-line arguments.
+    public static let commandLine = "<command line>"
+
+    init(_ error: TOMLError) {
+        self.init(file: error.file, line: error.line, key: nil, message: error.message)
+    }
+}
+
+/// Message texts, in one place so the wording stays stable (see `ProfileError`).
+enum Messages {
+    static func unknownKey(_ name: String, valid: [String]) -> String {
+        "unknown key \(quote(name)); valid keys: \(valid.sorted().joined(separator: ", "))"
+    }
+    static func wrongType(expected: String, found: String) -> String {
+        "expected \(expected), found \(found)"
+    }
+    static func wrongElementType(found: String) -> String {
+        "expected an array of strings, found \(found) element"
+    }
+    static let empty = "value must not be empty"
+    static func invalidPath(_ path: String, _ reason: String) -> String {
+        "invalid path \(quote(path)): \(reason)"
+    }
+    static func invalidMemory(_ text: String) -> String {
+        "invalid memory size \(quote(text)); use a number of bytes or a number with a K, M, G or T suffix, such as \"512M\" or \"4G\""
+    }
+    static func memoryTooLarge(_ text: String) -> String { "memory size \(quote(text)) is too large" }
+    static func memoryTooSmall(_ found: String) -> String {
+        "memory must be at least 1M (1048576 bytes), found \(found)"
+    }
+    static func outOfRange(_ name: String, _ range: ClosedRange<Int64>, found: Int64) -> String {
+        "\(name) must be between \(range.lowerBound) and \(range.upperBound), found \(found)"
+    }
+    static func badCPU(_ found: String) -> String { "cpu must be a finite number greater than 0, found \(found)" }
+    static func invalidChoice(_ text: String, _ choices: [String]) -> String {
+        "invalid value \(quote(text)); valid values: \(choices.joined(separator: ", "))"
+    }
+    static func unknownErrno(_ name: String) -> String {
+        "unknown errno name \(quote(name)); valid names: \(SyscallPolicy.errnoNumbers.keys.sorted().joined(separator: ", "))"
+    }
+    static func invalidSyscall(_ name: String) -> String {
+        "invalid syscall name \(quote(name)); use lowercase letters, digits and '_'"
+    }
+    static func invalidEnvVar(_ name: String) -> String {
+        "invalid environment variable name \(quote(name)); names must be non-empty and contain no '=' or NUL"
+    }
+    static func invalidEnvName(_ name: String) -> String {
+        "invalid environment name \(quote(name)); use letters, digits, '-' and '_'"
+    }
+    static func unknownBuiltin(_ name: String) -> String {
+        "unknown built-in profile \(quote(name)); built-in profiles: \(BuiltinProfiles.names.joined(separator: ", "))"
+    }
+    static func notFound(_ path: String) -> String { "profile file not found: \(path)" }
+    static func unreadable(_ path: String, _ reason: String) -> String { "cannot read profile file \(path): \(reason)" }
+    static func cycle(_ chain: [String]) -> String { "extends cycle: " + chain.joined(separator: " -> ") }
+    static let builtinExtendsFile = "a built-in profile can only extend built-in profiles"
+    static func unknownEnvironment(_ name: String, valid: [String]) -> String {
+        if valid.isEmpty { return "unknown environment \(quote(name)); the profile defines no environments" }
+        return "unknown environment \(quote(name)); valid environments: \(valid.joined(separator: ", "))"
+    }
+
+    /// `'text'` with control characters escaped, so that a message stays on one line.
+    static func quote(_ text: String) -> String {
+        var out = "'"
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case "\0": out += "\\0"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "'"
+    }
+}

@@ -1,0 +1,630 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Loads a profile: finds it, follows `extends`, merges the chosen environment, validates every
+/// value, and returns the resolved `Policy`.
+///
+/// Merge rules: the `extends` chain is applied base first; a profile's single values replace the
+/// ones before it, its arrays are appended (duplicates dropped, first position kept). The
+/// `[env.NAME]` sections of every profile in the chain are merged the same way, base first,
+/// and the result is merged over the fully merged base. `default_env` comes from the most derived
+/// profile that sets it; an explicit environment argument wins over it.
+public enum ProfileLoader {
+    /// The file name discovered from the workspace upward.
+    public static let fileName = ".interlock.toml"
+
+    /// `reference`: nil → discover `.interlock.toml` from `searchFrom` upward to `/` and use it;
+    ///   if none found, use the built-in "default".
+    ///   Otherwise a built-in name (no slash and no ".toml" suffix, e.g. "default", "strict") or a
+    ///   path to a file.
+    /// `environment`: explicit env name, or nil.
+    public static func load(reference: String?, searchFrom: String, environment: String?) throws(ProfileError) -> Policy {
+        let root: ProfileReference
+        if let reference {
+            root = try resolveRoot(reference)
+        } else if let found = discover(from: searchFrom) {
+            root = ProfileReference(kind: .file(absolute: found), display: found)
+        } else {
+            root = ProfileReference(kind: .builtin("default"), display: "builtin:default")
+        }
+        return try resolve(root: root, environment: environment)
+    }
+
+    /// Discovery only: the path of the nearest `.interlock.toml` at or above `directory`, or nil.
+    public static func discover(from directory: String) -> String? {
+        var dir = Paths.absolute(directory)
+        while true {
+            let candidate = Paths.join(dir, fileName)
+            if FileSystem.isRegularFile(candidate) { return candidate }
+            if dir == "/" { return nil }
+            dir = Paths.directory(of: dir)
+        }
+    }
+
+    /// Parses and validates one profile's text on its own (no `extends`, no environment choice).
+    /// For `profile check`-style tools and tests; `file` labels errors.
+    public static func validate(text: String, file: String) throws(ProfileError) {
+        _ = try ProfileSchema.read(bytes: Array(text.utf8), file: file)
+    }
+
+    // MARK: - Resolution
+
+    struct ProfileReference {
+        enum Kind: Equatable {
+            case builtin(String)
+            case file(absolute: String)
+        }
+        var kind: Kind
+        /// How errors and cycle messages name it.
+        var display: String
+
+        /// `builtin:NAME`, or the absolute path.
+        var source: String {
+            switch kind {
+            case .builtin(let name): return "builtin:" + name
+            case .file(let path): return path
+            }
+        }
+
+        /// What makes two references the same profile: symlinks resolved where possible.
+        var identity: String {
+            switch kind {
+            case .builtin(let name): return "builtin:" + name
+            case .file(let path): return FileSystem.realPath(path) ?? path
+            }
+        }
+    }
+
+    static func isBuiltinName(_ reference: String) -> Bool {
+        !reference.contains("/") && !reference.hasSuffix(".toml")
+    }
+
+    static func resolveRoot(_ reference: String) throws(ProfileError) -> ProfileReference {
+        if isBuiltinName(reference) {
+            guard BuiltinProfiles.all[reference] != nil else {
+                throw ProfileError(file: ProfileError.commandLine, key: "--profile", message: Messages.unknownBuiltin(reference))
+            }
+            return ProfileReference(kind: .builtin(reference), display: "builtin:" + reference)
+        }
+        return ProfileReference(kind: .file(absolute: Paths.absolute(reference)), display: Paths.normalize(reference))
+    }
+
+    /// The profile an `extends` value names, relative to the profile that says it.
+    static func resolveExtends(_ value: String, line: Int, from parent: ProfileReference) throws(ProfileError) -> ProfileReference {
+        let error = { (message: String) in ProfileError(file: parent.display, line: line, key: "extends", message: message) }
+        if isBuiltinName(value) {
+            guard BuiltinProfiles.all[value] != nil else { throw error(Messages.unknownBuiltin(value)) }
+            return ProfileReference(kind: .builtin(value), display: "builtin:" + value)
+        }
+        guard case .file(let parentPath) = parent.kind else { throw error(Messages.builtinExtendsFile) }
+        if value.hasPrefix("/") {
+            return ProfileReference(kind: .file(absolute: Paths.normalize(value)), display: Paths.normalize(value))
+        }
+        let absolute = Paths.normalize(Paths.join(Paths.directory(of: parentPath), value))
+        let display = Paths.normalize(Paths.join(Paths.directoryOrEmpty(of: parent.display), value))
+        return ProfileReference(kind: .file(absolute: absolute), display: display)
+    }
+
+    /// Reads one profile. `referrer` is where the reference came from (nil: the command line or
+    /// discovery), for "not found" errors.
+    static func read(_ reference: ProfileReference, referrer: (file: String, line: Int)?) throws(ProfileError) -> ParsedProfile {
+        switch reference.kind {
+        case .builtin(let name):
+            guard let text = BuiltinProfiles.all[name] else {
+                if let referrer {
+                    throw ProfileError(file: referrer.file, line: referrer.line, key: "extends", message: Messages.unknownBuiltin(name))
+                }
+                throw ProfileError(file: ProfileError.commandLine, key: "--profile", message: Messages.unknownBuiltin(name))
+            }
+            return try ProfileSchema.read(bytes: Array(text.utf8), file: reference.display)
+        case .file(let path):
+            switch FileSystem.readFile(path) {
+            case .success(let bytes):
+                return try ProfileSchema.read(bytes: bytes, file: reference.display)
+            case .failure(let failure):
+                let message = failure.code == ENOENT || failure.code == ENOTDIR
+                    ? Messages.notFound(reference.display)
+                    : Messages.unreadable(reference.display, failure.reason)
+                if let referrer {
+                    throw ProfileError(file: referrer.file, line: referrer.line, key: "extends", message: message)
+                }
+                throw ProfileError(file: ProfileError.commandLine, key: "--profile", message: message)
+            }
+        }
+    }
+
+    static func resolve(root: ProfileReference, environment: String?) throws(ProfileError) -> Policy {
+        // Most derived first.
+        var chain: [(reference: ProfileReference, profile: ParsedProfile)] = []
+        var identities: [String] = []
+        var reference = root
+        var referrer: (file: String, line: Int)? = nil
+        while true {
+            let identity = reference.identity
+            if identities.contains(identity) {
+                let names = chain.map(\.reference.display) + [reference.display]
+                throw ProfileError(file: referrer?.file ?? reference.display, line: referrer?.line, key: "extends",
+                                   message: Messages.cycle(names))
+            }
+            let profile = try read(reference, referrer: referrer)
+            chain.append((reference, profile))
+            identities.append(identity)
+            guard let extends = profile.extends else { break }
+            let next = try resolveExtends(extends.value, line: extends.line, from: reference)
+            referrer = (reference.display, extends.line)
+            reference = next
+        }
+
+        var environmentNames: Set<String> = []
+        for entry in chain { environmentNames.formUnion(entry.profile.environments.map(\.name)) }
+        let sortedEnvironments = environmentNames.sorted()
+
+        // default_env: the most derived profile that sets it; it must name a defined environment.
+        var defaultEnvironment: String?
+        for entry in chain {
+            guard let setting = entry.profile.defaultEnvironment else { continue }
+            guard environmentNames.contains(setting.value) else {
+                throw ProfileError(file: entry.reference.display, line: setting.line, key: "default_env",
+                                   message: Messages.unknownEnvironment(setting.value, valid: sortedEnvironments))
+            }
+            defaultEnvironment = setting.value
+            break
+        }
+        if let environment, !environmentNames.contains(environment) {
+            throw ProfileError(file: ProfileError.commandLine, key: "--env",
+                               message: Messages.unknownEnvironment(environment, valid: sortedEnvironments))
+        }
+        let chosen = environment ?? defaultEnvironment
+
+        var merged = ProfileLayer()
+        for entry in chain.reversed() { merged.merge(entry.profile.base) }
+        if let chosen {
+            var overlay = ProfileLayer()
+            for entry in chain.reversed() {
+                for env in entry.profile.environments where env.name == chosen { overlay.merge(env.layer) }
+            }
+            merged.merge(overlay)
+        }
+
+        var policy = merged.policy()
+        policy.sources = chain.reversed().map(\.reference.source)
+        policy.environment = chosen
+        policy.environments = sortedEnvironments
+        if case .file(let path) = root.kind { policy.profileDirectory = Paths.directory(of: path) }
+        return policy
+    }
+}
+
+// MARK: - One profile, read and validated
+
+struct Located<Value> {
+    var value: Value
+    var line: Int
+}
+
+/// Everything one section set can say: unset single values stay nil, arrays start empty.
+struct ProfileLayer: Equatable {
+    var readOnly: [String] = []
+    var readWrite: [String] = []
+    var hidden: [String] = []
+    var tmpfs: [String] = []
+    var discover: Bool?
+    var allowFiles: [String] = []
+    var allowEnv: [String] = []
+    var baseline: String?
+    var syscallDeny: [String] = []
+    var syscallAllow: [String] = []
+    var onDeny: SyscallPolicy.OnDeny?
+    var mode: SyscallPolicy.Mode?
+    var egress: [String] = []
+    var networkDeny: [String] = []
+    var memory: UInt64?
+    var pids: Int?
+    var cpu: Double?
+    var openFiles: Int?
+
+    /// `child` over `self`: its single values replace, its arrays append.
+    mutating func merge(_ child: ProfileLayer) {
+        func append(_ base: inout [String], _ more: [String]) {
+            for item in more where !base.contains(item) { base.append(item) }
+        }
+        append(&readOnly, child.readOnly)
+        append(&readWrite, child.readWrite)
+        append(&hidden, child.hidden)
+        append(&tmpfs, child.tmpfs)
+        discover = child.discover ?? discover
+        append(&allowFiles, child.allowFiles)
+        append(&allowEnv, child.allowEnv)
+        baseline = child.baseline ?? baseline
+        append(&syscallDeny, child.syscallDeny)
+        append(&syscallAllow, child.syscallAllow)
+        onDeny = child.onDeny ?? onDeny
+        mode = child.mode ?? mode
+        append(&egress, child.egress)
+        append(&networkDeny, child.networkDeny)
+        memory = child.memory ?? memory
+        pids = child.pids ?? pids
+        cpu = child.cpu ?? cpu
+        openFiles = child.openFiles ?? openFiles
+    }
+
+    func policy() -> Policy {
+        let defaults = SyscallPolicy()
+        return Policy(
+            filesystem: FilesystemPolicy(readOnly: readOnly, readWrite: readWrite, hidden: hidden, tmpfs: tmpfs),
+            secrets: SecretsPolicy(discover: discover ?? SecretsPolicy().discover, allowFiles: allowFiles, allowEnv: allowEnv),
+            syscalls: SyscallPolicy(baseline: baseline ?? defaults.baseline, deny: syscallDeny, allow: syscallAllow,
+                                    onDeny: onDeny ?? defaults.onDeny, mode: mode ?? defaults.mode),
+            network: NetworkPolicy(egress: egress, deny: networkDeny),
+            limits: LimitsPolicy(memory: memory, pids: pids, cpu: cpu, openFiles: openFiles))
+    }
+}
+
+struct ParsedProfile {
+    var extends: Located<String>?
+    var defaultEnvironment: Located<String>?
+    var base = ProfileLayer()
+    /// In document order.
+    var environments: [(name: String, layer: ProfileLayer)] = []
+}
+
+/// The profile schema: which keys exist, what type each has, what values are valid.
+enum ProfileSchema {
+    static let topLevelKeys = ["default_env", "env", "extends", "filesystem", "limits", "network", "secrets", "syscalls"]
+    static let sectionKeys: [String: [String]] = [
+        "filesystem": ["hidden", "read_only", "read_write", "tmpfs"],
+        "secrets": ["allow_env", "allow_files", "discover"],
+        "syscalls": ["allow", "baseline", "deny", "mode", "on_deny"],
+        "network": ["deny", "egress"],
+        "limits": ["cpu", "memory", "open_files", "pids"],
+    ]
+    static let sectionNames = ["filesystem", "limits", "network", "secrets", "syscalls"]
+
+    static let memoryMinimum: UInt64 = 1 << 20
+    static let pidsRange: ClosedRange<Int64> = 1...4_194_304  // the kernel's PID_MAX_LIMIT
+    static let openFilesRange: ClosedRange<Int64> = 16...1_073_741_816  // the largest fs.nr_open systemd sets
+
+    static func read(bytes: [UInt8], file: String) throws(ProfileError) -> ParsedProfile {
+        let document: TOMLTable
+        do {
+            document = try TOML.parse(bytes: bytes, file: file)
+        } catch {
+            throw ProfileError(error)
+        }
+        return try SchemaReader(file: file).profile(document)
+    }
+}
+
+private struct SchemaReader {
+    let file: String
+
+    func fail(_ value: TOMLValue, _ message: String) -> ProfileError {
+        ProfileError(file: file, line: value.line, key: value.key, message: message)
+    }
+
+    func profile(_ document: TOMLTable) throws(ProfileError) -> ParsedProfile {
+        var profile = ParsedProfile()
+        for (key, value) in document.entries {
+            switch key {
+            case "extends":
+                profile.extends = Located(value: try nonEmptyString(value), line: value.line)
+            case "default_env":
+                profile.defaultEnvironment = Located(value: try string(value), line: value.line)
+            case "env":
+                for (name, section) in try table(value).entries {
+                    guard !name.isEmpty, name.utf8.allSatisfy(TOMLKey.isBareKeyByte) else {
+                        throw fail(section, Messages.invalidEnvName(name))
+                    }
+                    var layer = ProfileLayer()
+                    for (sectionName, content) in try table(section).entries {
+                        guard ProfileSchema.sectionNames.contains(sectionName) else {
+                            throw fail(content, Messages.unknownKey(sectionName, valid: ProfileSchema.sectionNames))
+                        }
+                        try readSection(sectionName, content, into: &layer)
+                    }
+                    profile.environments.append((name, layer))
+                }
+            default:
+                guard ProfileSchema.sectionNames.contains(key) else {
+                    throw fail(value, Messages.unknownKey(key, valid: ProfileSchema.topLevelKeys))
+                }
+                try readSection(key, value, into: &profile.base)
+            }
+        }
+        return profile
+    }
+
+    func readSection(_ section: String, _ value: TOMLValue, into layer: inout ProfileLayer) throws(ProfileError) {
+        let entries = try table(value).entries
+        for (key, value) in entries {
+            switch (section, key) {
+            case ("filesystem", "read_only"): layer.readOnly += try paths(value)
+            case ("filesystem", "read_write"): layer.readWrite += try paths(value)
+            case ("filesystem", "hidden"): layer.hidden += try paths(value)
+            case ("filesystem", "tmpfs"): layer.tmpfs += try paths(value)
+            case ("secrets", "discover"): layer.discover = try boolean(value)
+            case ("secrets", "allow_files"): layer.allowFiles += try paths(value)
+            case ("secrets", "allow_env"): layer.allowEnv += try strings(value, check: envVarProblem)
+            case ("syscalls", "baseline"): layer.baseline = try choice(value, SyscallPolicy.baselines)
+            case ("syscalls", "deny"): layer.syscallDeny += try strings(value, check: syscallProblem)
+            case ("syscalls", "allow"): layer.syscallAllow += try strings(value, check: syscallProblem)
+            case ("syscalls", "on_deny"): layer.onDeny = try onDeny(value)
+            case ("syscalls", "mode"):
+                let text = try choice(value, SyscallPolicy.Mode.allCases.map(\.rawValue))
+                layer.mode = SyscallPolicy.Mode(rawValue: text)
+            case ("network", "egress"): layer.egress += try strings(value, check: nonEmptyProblem)
+            case ("network", "deny"): layer.networkDeny += try strings(value, check: nonEmptyProblem)
+            case ("limits", "memory"): layer.memory = try memory(value)
+            case ("limits", "pids"): layer.pids = try integer(value, name: "pids", in: ProfileSchema.pidsRange)
+            case ("limits", "cpu"): layer.cpu = try cpu(value)
+            case ("limits", "open_files"): layer.openFiles = try integer(value, name: "open_files", in: ProfileSchema.openFilesRange)
+            default:
+                throw fail(value, Messages.unknownKey(key, valid: ProfileSchema.sectionKeys[section] ?? []))
+            }
+        }
+    }
+
+    // MARK: Types
+
+    func table(_ value: TOMLValue) throws(ProfileError) -> TOMLTable {
+        guard let table = value.table else { throw fail(value, Messages.wrongType(expected: "a table", found: value.typeName)) }
+        return table
+    }
+
+    func string(_ value: TOMLValue) throws(ProfileError) -> String {
+        guard let text = value.string else { throw fail(value, Messages.wrongType(expected: "a string", found: value.typeName)) }
+        return text
+    }
+
+    func nonEmptyString(_ value: TOMLValue) throws(ProfileError) -> String {
+        let text = try string(value)
+        guard !text.isEmpty else { throw fail(value, Messages.empty) }
+        return text
+    }
+
+    func boolean(_ value: TOMLValue) throws(ProfileError) -> Bool {
+        guard let flag = value.boolean else { throw fail(value, Messages.wrongType(expected: "a boolean", found: value.typeName)) }
+        return flag
+    }
+
+    /// An array of strings, each checked by `check` (which returns a problem message or nil).
+    func strings(_ value: TOMLValue, check: (String) -> String?) throws(ProfileError) -> [String] {
+        guard let array = value.array else {
+            throw fail(value, Messages.wrongType(expected: "an array of strings", found: value.typeName))
+        }
+        var result: [String] = []
+        for element in array {
+            guard let text = element.string else { throw fail(element, Messages.wrongElementType(found: element.typeName)) }
+            if let problem = check(text) { throw fail(element, problem) }
+            result.append(text)
+        }
+        return result
+    }
+
+    func paths(_ value: TOMLValue) throws(ProfileError) -> [String] {
+        try strings(value, check: pathProblem)
+    }
+
+    func choice(_ value: TOMLValue, _ choices: [String]) throws(ProfileError) -> String {
+        let text = try string(value)
+        guard choices.contains(text) else { throw fail(value, Messages.invalidChoice(text, choices)) }
+        return text
+    }
+
+    func onDeny(_ value: TOMLValue) throws(ProfileError) -> SyscallPolicy.OnDeny {
+        let text = try string(value)
+        if let parsed = SyscallPolicy.OnDeny(parsing: text) { return parsed }
+        if text.hasPrefix("errno:") { throw fail(value, Messages.unknownErrno(String(text.dropFirst("errno:".count)))) }
+        throw fail(value, Messages.invalidChoice(text, ["kill", "errno:NAME"]))
+    }
+
+    func integer(_ value: TOMLValue, name: String, in range: ClosedRange<Int64>) throws(ProfileError) -> Int {
+        guard let number = value.integer else {
+            throw fail(value, Messages.wrongType(expected: "an integer", found: value.typeName))
+        }
+        guard range.contains(number) else { throw fail(value, Messages.outOfRange(name, range, found: number)) }
+        return Int(number)
+    }
+
+    func cpu(_ value: TOMLValue) throws(ProfileError) -> Double {
+        let cores: Double
+        let shown: String
+        switch value.storage {
+        case .integer(let n):
+            cores = Double(n)
+            shown = String(n)
+        case .float(let x):
+            cores = x
+            shown = x.isNaN ? "nan" : x.isInfinite ? (x < 0 ? "-inf" : "inf") : String(x)
+        default:
+            throw fail(value, Messages.wrongType(expected: "a number", found: value.typeName))
+        }
+        guard cores.isFinite, cores > 0 else { throw fail(value, Messages.badCPU(shown)) }
+        return cores
+    }
+
+    func memory(_ value: TOMLValue) throws(ProfileError) -> UInt64 {
+        switch value.storage {
+        case .integer(let n):
+            guard n >= 0, UInt64(n) >= ProfileSchema.memoryMinimum else { throw fail(value, Messages.memoryTooSmall(String(n))) }
+            return UInt64(n)
+        case .string(let text):
+            switch MemorySize.parse(text) {
+            case .invalid: throw fail(value, Messages.invalidMemory(text))
+            case .tooLarge: throw fail(value, Messages.memoryTooLarge(text))
+            case .bytes(let bytes):
+                guard bytes >= ProfileSchema.memoryMinimum else { throw fail(value, Messages.memoryTooSmall(Messages.quote(text))) }
+                return bytes
+            }
+        default:
+            throw fail(value, Messages.wrongType(expected: "an integer number of bytes or a size string such as \"4G\"",
+                                                 found: value.typeName))
+        }
+    }
+
+    // MARK: Checks (a problem message, or nil)
+
+    func pathProblem(_ path: String) -> String? {
+        if path.isEmpty { return Messages.invalidPath(path, "paths must not be empty") }
+        if path.utf8.contains(0) { return Messages.invalidPath(path, "paths must not contain NUL characters") }
+        if path.split(separator: "/", omittingEmptySubsequences: true).contains("..") {
+            return Messages.invalidPath(path, "'..' components are not allowed")
+        }
+        if path.hasPrefix("~"), path != "~", !path.hasPrefix("~/") {
+            return Messages.invalidPath(path, "'~' is only allowed as '~' or a '~/' prefix")
+        }
+        return nil
+    }
+
+    func syscallProblem(_ name: String) -> String? {
+        let valid = !name.isEmpty && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+        return valid ? nil : Messages.invalidSyscall(name)
+    }
+
+    func envVarProblem(_ name: String) -> String? {
+        (name.isEmpty || name.utf8.contains(0x3D) || name.utf8.contains(0)) ? Messages.invalidEnvVar(name) : nil
+    }
+
+    func nonEmptyProblem(_ text: String) -> String? {
+        text.isEmpty ? Messages.empty : nil
+    }
+}
+
+/// `"512M"`, `"4G"`, `"4GiB"`, `"1048576"`, `"1048576B"`: powers of 1024, case-insensitive units.
+enum MemorySize: Equatable {
+    case bytes(UInt64)
+    case invalid
+    case tooLarge
+
+    static func parse(_ text: String) -> MemorySize {
+        let utf8 = Array(text.utf8)
+        var end = 0
+        while end < utf8.count, utf8[end] >= 0x30, utf8[end] <= 0x39 { end += 1 }
+        guard end > 0 else { return .invalid }
+        let unit = String(decoding: utf8[end...], as: UTF8.self).lowercased()
+        let shift: UInt64
+        switch unit {
+        case "", "b": shift = 0
+        case "k", "kb", "kib": shift = 10
+        case "m", "mb", "mib": shift = 20
+        case "g", "gb", "gib": shift = 30
+        case "t", "tb", "tib": shift = 40
+        default: return .invalid
+        }
+        var number: UInt64 = 0
+        for digit in utf8[..<end] {
+            let (m, o1) = number.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(UInt64(digit - 0x30))
+            guard !o1, !o2 else { return .tooLarge }
+            number = s
+        }
+        let limit = UInt64(Int64.max) >> shift
+        guard number <= limit else { return .tooLarge }
+        return .bytes(number << shift)
+    }
+
+    /// The shortest exact rendering: `"8G"`, `"1536M"`, or plain bytes.
+    static func format(_ bytes: UInt64) -> String {
+        for (shift, suffix) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] as [(UInt64, String)] {
+            if bytes != 0, bytes & ((1 << shift) - 1) == 0 { return String(bytes >> shift) + suffix }
+        }
+        return String(bytes)
+    }
+}
+
+// MARK: - Paths and files
+
+enum Paths {
+    /// Lexical normalization: drops `.` and empty components, applies `..`.
+    static func normalize(_ path: String) -> String {
+        let absolute = path.hasPrefix("/")
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                if let last = parts.last, last != ".." {
+                    parts.removeLast()
+                } else if !absolute {
+                    parts.append(part)
+                }
+                continue
+            }
+            parts.append(part)
+        }
+        let joined = parts.joined(separator: "/")
+        if absolute { return "/" + joined }
+        return joined.isEmpty ? "." : joined
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return normalize(path) }
+        return normalize(join(FileSystem.currentDirectory(), path))
+    }
+
+    static func join(_ directory: String, _ name: String) -> String {
+        if directory.isEmpty { return name }
+        return directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// The parent directory of a normalized path: `/a/b` → `/a`, `/a` → `/`, `a` → `.`.
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    /// Like `directory(of:)`, but `""` for a bare file name (so joining keeps paths short).
+    static func directoryOrEmpty(of path: String) -> String {
+        path.contains("/") ? directory(of: path) : ""
+    }
+}
+
+enum FileSystem {
+    struct Failure: Error {
+        var code: Int32
+        var reason: String { String(cString: strerror(code)) }
+    }
+
+    static func currentDirectory() -> String {
+        guard let buffer = getcwd(nil, 0) else { return "/" }
+        defer { free(buffer) }
+        return String(cString: buffer)
+    }
+
+    static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    static func readFile(_ path: String) -> Result<[UInt8], Failure> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(Failure(code: errno)) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .failure(Failure(code: errno)) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { return .failure(Failure(code: EISDIR)) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(Failure(code: errno))
+            }
+            if count == 0 { return .success(bytes) }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+    }
+}

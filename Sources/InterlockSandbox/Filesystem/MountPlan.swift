@@ -1,0 +1,181 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import InterlockProfile
+
+/// The filesystem view of a sandbox, as an ordered list of mounts over a read-only host root.
+/// Built from the policy's paths, every one resolved on the host (symlinks included) before
+/// launch; the C side then opens each path again without following symlinks.
+public struct MountPlan: Sendable, Equatable {
+    public enum Kind: Int32, Sendable {
+        case bindReadOnly = 1, bindReadWrite = 2, preparedReadWrite = 3, tmpfs = 4, hideFile = 5, hideDirectory = 6
+        case preparedReadOnly = 7
+        /// Prepared by the supervisor as an idmapped mount fd (root-invoked runs).
+        public var isPrepared: Bool { self == .preparedReadWrite || self == .preparedReadOnly }
+    }
+
+    public struct Step: Sendable, Equatable {
+        public var kind: Kind
+        /// Host path (binds); nil for tmpfs and masks.
+        public var source: String?
+        /// Path inside the sandbox (the same as on the host: views never move paths).
+        public var target: String
+        /// Profile key that asked for it, for messages.
+        public var origin: String
+    }
+
+    public var steps: [Step]
+    public var workspace: String
+
+    /// Paths masked by this plan (for the run summary and `profile show`).
+    public var hiddenPaths: [String] {
+        steps.filter { $0.kind == .hideFile || $0.kind == .hideDirectory }.map(\.target)
+    }
+}
+
+public enum PathResolution {
+    /// Expands `~`, makes workspace-relative paths absolute, then resolves symlinks.
+    /// Returns the absolute spelling and, if the path exists, its real path.
+    static func resolve(_ raw: String, workspace: String, home: String) -> (absolute: String, real: String?) {
+        let absolute: String
+        if raw == "~" {
+            absolute = home
+        } else if raw.hasPrefix("~/") {
+            absolute = home + "/" + raw.dropFirst(2)
+        } else if raw.hasPrefix("/") {
+            absolute = raw
+        } else {
+            absolute = raw == "." ? workspace : workspace + "/" + raw
+        }
+        guard let real = realpath(absolute, nil) else { return (normalize(absolute), nil) }
+        defer { free(real) }
+        return (normalize(absolute), String(cString: real))
+    }
+
+    static func isWorkspaceRelative(_ raw: String) -> Bool {
+        !raw.hasPrefix("/") && !raw.hasPrefix("~")
+    }
+
+    static func contains(_ root: String, _ path: String) -> Bool {
+        path == root || root == "/" || path.hasPrefix(root + "/")
+    }
+
+    /// Drops `.` components, duplicate and trailing slashes (profiles never contain `..`).
+    static func normalize(_ path: String) -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+}
+
+extension MountPlan {
+    /// Builds the plan for `policy` with `workspace` (a real path) read-write.
+    /// `privileged` (root-invoked runs, whose sandbox uid is an unprivileged host uid): binds
+    /// are idmapped mounts the supervisor prepares (on-disk owner <-> the sandbox uid), and any
+    /// directory above a mount that the sandbox uid could not traverse is replaced by an empty
+    /// tmpfs holding just the path to that mount (nothing else under it was reachable anyway).
+    public static func build(policy: Policy, workspace: String, home: String, privileged: Bool) throws(LaunchError) -> MountPlan {
+        var steps: [Step] = []
+        let fs = policy.filesystem
+        let writableKind: Kind = privileged ? .preparedReadWrite : .bindReadWrite
+        let readOnlyKind: Kind = privileged ? .preparedReadOnly : .bindReadOnly
+
+        // The workspace itself: writable unless the profile lists "." as read-only.
+        if !fs.readOnly.contains(".") {
+            steps.append(Step(kind: writableKind, source: workspace, target: workspace, origin: "workspace"))
+        }
+
+        func existing(_ raw: String, key: String) throws(LaunchError) -> String {
+            let (absolute, real) = PathResolution.resolve(raw, workspace: workspace, home: home)
+            guard let real else { throw .invalid("filesystem.\(key): '\(raw)' (\(absolute)) does not exist") }
+            if PathResolution.isWorkspaceRelative(raw) && !PathResolution.contains(workspace, real) {
+                throw .invalid("filesystem.\(key): '\(raw)' resolves to '\(real)', outside the workspace \(workspace) (a symlink?); refusing to mount it")
+            }
+            return real
+        }
+
+        for raw in fs.readOnly {
+            let real = try existing(raw, key: "read_only")
+            steps.append(Step(kind: readOnlyKind, source: real, target: real, origin: "filesystem.read_only"))
+        }
+        for raw in fs.readWrite where raw != "." {
+            let real = try existing(raw, key: "read_write")
+            steps.append(Step(kind: writableKind, source: real, target: real, origin: "filesystem.read_write"))
+        }
+        for raw in fs.tmpfs {
+            let (absolute, real) = PathResolution.resolve(raw, workspace: workspace, home: home)
+            if let real, !PathResolution.isDirectory(real) {
+                throw .invalid("filesystem.tmpfs: '\(raw)' (\(real)) is not a directory")
+            }
+            if let real, PathResolution.isWorkspaceRelative(raw), !PathResolution.contains(workspace, real) {
+                throw .invalid("filesystem.tmpfs: '\(raw)' resolves to '\(real)', outside the workspace \(workspace) (a symlink?); refusing to mount it")
+            }
+            steps.append(Step(kind: .tmpfs, source: nil, target: real ?? absolute, origin: "filesystem.tmpfs"))
+        }
+        for raw in fs.hidden {
+            // Masks fail closed: whatever the path resolves to (even through a symlink out of the
+            // workspace) is hidden. A path that does not exist has nothing to hide.
+            let (_, real) = PathResolution.resolve(raw, workspace: workspace, home: home)
+            guard let real else { continue }
+            if real == "/" { throw .invalid("filesystem.hidden: '\(raw)' would hide the whole root") }
+            let kind: Kind = PathResolution.isDirectory(real) ? .hideDirectory : .hideFile
+            steps.append(Step(kind: kind, source: nil, target: real, origin: "filesystem.hidden"))
+        }
+        if privileged { steps = scaffolded(steps) }
+        return MountPlan(steps: ordered(steps), workspace: workspace)
+    }
+
+    /// Adds an empty tmpfs over the shallowest directory above each mount that "other" cannot
+    /// search (the sandbox uid is "other" to every unmapped owner). Masks stay: one below a
+    /// scaffold may still sit inside a bind mounted there.
+    static func scaffolded(_ steps: [Step]) -> [Step] {
+        func untraversableAncestor(_ path: String) -> String? {
+            var current = ""
+            for component in path.split(separator: "/").dropLast() {
+                current += "/" + component
+                var st = stat()
+                if stat(current, &st) == 0, st.st_mode & 0o001 == 0 { return current }
+            }
+            return nil
+        }
+        var scaffolds: [String] = []
+        for step in steps where step.kind != .hideFile && step.kind != .hideDirectory {
+            if let dir = untraversableAncestor(step.target), !scaffolds.contains(dir) { scaffolds.append(dir) }
+        }
+        return steps + scaffolds.map { Step(kind: .tmpfs, source: nil, target: $0, origin: "scaffold") }
+    }
+
+    /// Parents before children; for the same target the most restrictive step wins
+    /// (hidden over read-only over writable over tmpfs).
+    static func ordered(_ steps: [Step]) -> [Step] {
+        func strength(_ k: Kind) -> Int {
+            switch k {
+            case .hideFile, .hideDirectory: 3
+            case .bindReadOnly, .preparedReadOnly: 2
+            case .bindReadWrite, .preparedReadWrite: 1
+            case .tmpfs: 0
+            }
+        }
+        var byTarget: [String: Step] = [:]
+        var order: [String] = []
+        for step in steps {
+            if let current = byTarget[step.target] {
+                if strength(step.kind) > strength(current.kind) { byTarget[step.target] = step }
+            } else {
+                byTarget[step.target] = step
+                order.append(step.target)
+            }
+        }
+        let depth = { (p: String) in p.split(separator: "/").count }
+        return order.compactMap { byTarget[$0] }.enumerated()
+            .sorted { a, b in
+                let (da, db) = (depth(a.element.target), depth(b.element.target))
+                return da != db ? da < db : a.offset < b.offset
+            }
+            .map(\.element)
+    }
+}

@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CInterlock
+import InterlockProfile
+
+/// `interlock doctor`: the kernel features a sandbox relies on, probed for real, and which of
+/// them the given policy requires.
+public struct HostReport: Sendable {
+    public struct Check: Sendable {
+        public var name: String
+        public var ok: Bool
+        public var required: Bool
+        public var detail: String
+    }
+
+    public var checks: [Check]
+
+    public static func probe(policy: Policy) -> HostReport {
+        var checks: [Check] = []
+        let userns = il_probe_userns() == 0
+        checks.append(Check(name: "user namespaces", ok: userns, required: true,
+                            detail: userns ? "can create (max \(FileIO.read("/proc/sys/user/max_user_namespaces")?.trimmed ?? "?"))" : "cannot create a user namespace: \(String(cString: strerror(errno)))"))
+        let seccompActions = FileIO.read("/proc/sys/kernel/seccomp/actions_avail")?.trimmed
+        checks.append(Check(name: "seccomp filter", ok: seccompActions != nil, required: true,
+                            detail: seccompActions.map { "actions: \($0)" } ?? "no seccomp in this kernel"))
+        let notify = il_seccomp_user_notif_available() == 1
+        checks.append(Check(name: "seccomp user notif", ok: notify, required: false,
+                            detail: notify ? "available (audit of blocked syscalls)" : "not available"))
+        let landlock = il_landlock_abi()
+        checks.append(Check(name: "landlock", ok: landlock > 0, required: false,
+                            detail: landlock > 0 ? "ABI \(landlock)" : "not available"))
+        let idmap = access("/proc/self/ns/user", F_OK) == 0  // idmapped mounts need 5.12+; probed at launch
+        checks.append(Check(name: "idmapped mounts", ok: idmap, required: geteuid() == 0,
+                            detail: geteuid() == 0 ? "needed: root-invoked sandboxes run as an unprivileged uid" : "not needed for unprivileged callers"))
+
+        let cgroups = CgroupHost.detect()
+        let version = cgroups.v2 != nil && !cgroups.v2Controllers.isEmpty ? (cgroups.v1.isEmpty ? "v2" : "hybrid (v2 with controllers, and v1)")
+            : (cgroups.v1.isEmpty ? "none" : (cgroups.v2 != nil ? "hybrid (v1 controllers, empty v2)" : "v1"))
+        checks.append(Check(name: "cgroups", ok: version != "none", required: false, detail: version))
+        let l = policy.limits
+        let wanted: [(String, String, Bool)] = [("memory", "memory", l.memory != nil), ("pids", "pids", l.pids != nil), ("cpu", "cpu", l.cpu != nil)]
+        for (key, controller, set) in wanted {
+            let m = cgroups.mechanism(for: controller)
+            let detail: String
+            switch m {
+            case .v2, .v1: detail = "\(m.rawValue)" + (set ? "" : " (not set by the profile)")
+            case .rlimit: detail = "rlimit fallback (\(controller == "memory" ? "RLIMIT_AS: per process, not the whole sandbox" : "RLIMIT_NPROC: counts all of this user's processes"))"
+            case .unavailable: detail = "no mechanism: a profile that sets it cannot run here"
+            }
+            checks.append(Check(name: "limits.\(key)", ok: m != .unavailable || !set, required: set, detail: detail))
+        }
+        checks.append(Check(name: "limits.open_files", ok: true, required: l.openFiles != nil, detail: "rlimit (RLIMIT_NOFILE)"))
+        let nftPaths: [String] = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
+        let nft = nftPaths.contains { (path: String) in access(path, X_OK) == 0 }
+        checks.append(Check(name: "nftables", ok: nft, required: false, detail: nft ? "nft present" : "nft not installed (not needed: the sandbox has no route out)"))
+        return HostReport(checks: checks)
+    }
+
+    public func json() -> String {
+        func esc(_ s: String) -> String {
+            s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        }
+        let items = checks.map { "{\"name\":\"\(esc($0.name))\",\"ok\":\($0.ok),\"required\":\($0.required),\"detail\":\"\(esc($0.detail))\"}" }
+        return "[" + items.joined(separator: ",") + "]"
+    }
+}
+
+extension String {
+    var trimmed: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CInterlock
+import InterlockProfile
+import InterlockSeccomp
+
+/// Everything the child needs, decided in the supervisor before clone: the C side only
+/// carries it out.
+public struct LaunchPlan: Sendable {
+    public var identity: Identity
+    public var mounts: MountPlan
+    public var seccomp: SeccompProgram
+    public var rlimits: [(resource: Int32, value: UInt64)]
+    public var limits: LimitsPolicy
+    public var executable: String
+    public var arguments: [String]
+    public var environment: [String]
+    public var workingDirectory: String
+    public var hostname: String
+
+    /// New user, mount, pid, ipc, uts and network namespaces; the cgroup namespace is entered
+    /// by the child once the supervisor has placed it in its cgroups.
+    static let namespaceFlags: UInt64 = il_namespace_flags()
+
+    public static func make(policy: Policy, workspace: String, workingDirectory: String, command: [String],
+                            environment: [String], home: String, cgroups: CgroupHost) throws(LaunchError) -> LaunchPlan {
+        guard let name = command.first, !name.isEmpty else { throw .invalid("no command given: interlock run [options] -- COMMAND [ARGS…]") }
+        let identity = Identity.forCaller(workspace: workspace)
+        let mounts = try MountPlan.build(policy: policy, workspace: workspace, home: home, privileged: identity.privileged)
+        let seccomp: SeccompProgram
+        do { seccomp = try SeccompCompiler.compile(policy.syscalls) } catch { throw .invalid(error.message) }
+
+        var rlimits: [(Int32, UInt64)] = []
+        let limits = policy.limits
+        if let files = limits.openFiles { rlimits.append((il_rlimit_number("nofile"), UInt64(files))) }
+        if let memory = limits.memory, cgroups.mechanism(for: "memory") == .rlimit {
+            rlimits.append((il_rlimit_number("as"), memory))
+        }
+        if let pids = limits.pids, cgroups.mechanism(for: "pids") == .rlimit {
+            rlimits.append((il_rlimit_number("nproc"), UInt64(pids)))
+        }
+        if limits.cpu != nil, cgroups.mechanism(for: "cpu") == .unavailable {
+            throw .setup("limits.cpu needs a cpu cgroup controller, which this host does not offer to this user (see `interlock doctor`)")
+        }
+        let executable = try resolveCommand(name, workingDirectory: workingDirectory, environment: environment)
+        return LaunchPlan(identity: identity, mounts: mounts, seccomp: seccomp, rlimits: rlimits, limits: limits,
+                          executable: executable, arguments: command, environment: environment,
+                          workingDirectory: workingDirectory, hostname: "interlock")
+    }
+
+    /// execvp's search, done here so the child only calls execve.
+    static func resolveCommand(_ name: String, workingDirectory: String, environment: [String]) throws(LaunchError) -> String {
+        if name.contains("/") {
+            let path = name.hasPrefix("/") ? name : workingDirectory + "/" + name
+            guard access(path, F_OK) == 0 else { throw .commandNotFound(name) }
+            return path
+        }
+        let pathVariable = environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+            ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        for dir in pathVariable.split(separator: ":", omittingEmptySubsequences: false) {
+            let base = dir.isEmpty ? workingDirectory : (dir.hasPrefix("/") ? String(dir) : workingDirectory + "/" + dir)
+            let candidate = base + "/" + name
+            var st = stat()
+            if stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        throw .commandNotFound(name)
+    }
+}
+
+/// C strings and arrays that must outlive the il_spawn call (the child works on its copy).
+final class CArena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    func string(_ s: String) -> UnsafePointer<CChar> {
+        let p = strdup(s)!
+        allocations.append(UnsafeMutableRawPointer(p))
+        return UnsafePointer(p)
+    }
+
+    func stringArray(_ list: [String]) -> UnsafePointer<UnsafeMutablePointer<CChar>?> {
+        let array = raw(MemoryLayout<UnsafeMutablePointer<CChar>?>.stride * (list.count + 1))
+            .bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: list.count + 1)
+        for (i, s) in list.enumerated() {
+            let p = strdup(s)!
+            allocations.append(UnsafeMutableRawPointer(p))
+            array[i] = p
+        }
+        array[list.count] = nil
+        return UnsafePointer(array)
+    }
+
+    func array<T>(_ items: [T]) -> UnsafePointer<T>? {
+        guard !items.isEmpty else { return nil }
+        let p = raw(MemoryLayout<T>.stride * items.count).bindMemory(to: T.self, capacity: items.count)
+        p.initialize(from: items, count: items.count)
+        return UnsafePointer(p)
+    }
+
+    private func raw(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let p = malloc(max(bytes, 1))!
+        allocations.append(p)
+        return p
+    }
+
+    deinit {
+        for p in allocations { free(p) }
+    }
+}

@@ -1,0 +1,289 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CInterlock
+import InterlockProfile
+
+/// Runs one command in a sandbox and stays with it until it ends: relays the terminal,
+/// forwards signals, suspends with it on Ctrl-Z, and tears everything down afterwards.
+public final class Supervisor {
+    public struct Outcome: Sendable {
+        /// What the caller should exit with: the command's code, or 128+N for death by signal N.
+        public var exitCode: Int32
+        public var runID: String
+        public var hiddenPaths: [String]
+    }
+
+    private let plan: LaunchPlan
+    private let cgroupHost: CgroupHost
+    public let runID: String
+
+    public init(plan: LaunchPlan, cgroupHost: CgroupHost) {
+        self.plan = plan
+        self.cgroupHost = cgroupHost
+        self.runID = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    }
+
+    /// Signals the supervisor relays to the sandbox (SIGWINCH, SIGCONT are handled here too).
+    static let relayedSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGTSTP]
+
+    public func run() throws(LaunchError) -> Outcome {
+        _ = il_ignore_signal(SIGPIPE)
+        let signals = Self.relayedSignals + [SIGWINCH, SIGCONT]
+        let signalPipe = signals.withUnsafeBufferPointer { il_signal_pipe($0.baseAddress, Int32($0.count)) }
+        guard signalPipe >= 0 else { throw .setup("cannot install signal handlers") }
+
+        CgroupHost.cleanupStale(cgroupHost)
+        let cgroups: RunCgroups?
+        do {
+            let l = plan.limits
+            cgroups = (l.memory != nil || l.pids != nil || l.cpu != nil)
+                ? try RunCgroups(host: cgroupHost, runID: runID, limits: l) : nil
+        } catch let e as LaunchError {
+            throw e
+        } catch {
+            throw .setup("cgroups: \(error)")
+        }
+        defer { cgroups?.remove() }
+
+        let terminal: TerminalRelay?
+        do { terminal = try TerminalRelay() } catch { throw .setup("\(error)") }
+
+        var sync: [Int32] = [-1, -1], errors: [Int32] = [-1, -1], status: [Int32] = [-1, -1]
+        guard il_socketpair_cloexec(&sync) == 0, il_pipe_cloexec(&errors) == 0, il_pipe_cloexec(&status) == 0 else {
+            throw .setup("cannot create supervisor channels: \(String(cString: strerror(errno)))")
+        }
+        defer { for fd in [sync[0], errors[0], status[0]] { close(fd) } }
+
+        let prepared = plan.mounts.steps.filter { $0.kind.isPrepared }
+        let arena = CArena()
+        var fdIndex: Int32 = 0
+        let ops: [il_mount_op] = plan.mounts.steps.map { step in
+            var op = il_mount_op()
+            op.kind = step.kind.rawValue
+            op.source = step.source.map { arena.string($0) }
+            op.target = arena.string(step.target)
+            op.fd_index = -1
+            if step.kind.isPrepared { op.fd_index = fdIndex; fdIndex += 1 }
+            return op
+        }
+        let limits = plan.rlimits.map { il_rlimit(resource: $0.resource, soft: $0.value, hard: $0.value) }
+        let stdio = terminal?.sandboxStdio ?? [0, 1, 2]
+        var spec = il_launch_spec()
+        spec.clone_flags = LaunchPlan.namespaceFlags
+        spec.unshare_cgroup = 1
+        spec.inner_uid = plan.identity.innerUid
+        spec.inner_gid = plan.identity.innerGid
+        spec.drop_groups = plan.identity.privileged ? 1 : 0
+        spec.hostname = arena.string(plan.hostname)
+        spec.sync_fd = sync[1]
+        spec.supervisor_sync_fd = sync[0]
+        spec.error_fd = errors[1]
+        spec.status_fd = status[1]
+        spec.received_fd_count = Int32(prepared.count)
+        spec.mounts = arena.array(ops)
+        spec.mount_count = Int32(ops.count)
+        spec.cwd = arena.string(plan.workingDirectory)
+        spec.stdio = (stdio[0], stdio[1], stdio[2])
+        spec.ctty_fd = terminal?.slave ?? -1
+        spec.rlimits = arena.array(limits)
+        spec.rlimit_count = Int32(limits.count)
+        let filterBytes = arena.array(plan.seccomp.bytes)
+        spec.filter = filterBytes.map { UnsafeRawPointer($0) }
+        spec.filter_len = UInt16(plan.seccomp.instructionCount)
+        spec.path = arena.string(plan.executable)
+        spec.argv = arena.stringArray(plan.arguments)
+        spec.envp = arena.stringArray(plan.environment)
+
+        var pidfd: Int32 = -1
+        let pid = il_spawn(&spec, &pidfd)
+        let spawnErrno = errno
+        // The child's ends: only the child may hold them, or EOF never comes.
+        close(sync[1]); close(errors[1]); close(status[1])
+        terminal?.closeSlave()
+        guard pid > 0 else {
+            throw .setup("clone3 into new namespaces failed: \(String(cString: strerror(spawnErrno)))" +
+                         (spawnErrno == EPERM || spawnErrno == ENOSPC ? " (are user namespaces enabled? see `interlock doctor`)" : ""))
+        }
+        defer { close(pidfd) }
+
+        func abort(_ message: String) -> LaunchError {
+            _ = il_pidfd_send_signal(pidfd, SIGKILL)
+            var st: Int32 = 0
+            _ = waitpid(pid, &st, 0)
+            return .setup(message)
+        }
+
+        // Maps, cgroups and prepared mounts, then "go".
+        do {
+            try plan.identity.writeMaps(pid: pid)
+            try cgroups?.add(pid: pid)
+            var mountFds: [Int32] = []
+            defer { for fd in mountFds { close(fd) } }
+            if !prepared.isEmpty {
+                let userns = open("/proc/\(pid)/ns/user", O_RDONLY | O_CLOEXEC)
+                guard userns >= 0 else { throw SystemCallError("open the sandbox's user namespace") }
+                defer { close(userns) }
+                for step in prepared {
+                    let fd = il_open_idmapped_tree(step.source ?? step.target, userns, step.kind == .preparedReadOnly ? 1 : 0)
+                    guard fd >= 0 else {
+                        throw SystemCallError("idmapped mount of \(step.source ?? step.target) (the filesystem must support idmapped mounts)")
+                    }
+                    mountFds.append(fd)
+                }
+            }
+            let sent = mountFds.withUnsafeBufferPointer { il_send_fds(sync[0], $0.baseAddress, Int32($0.count)) }
+            guard sent == 0 else { throw SystemCallError("hand the sandbox its mounts") }
+        } catch {
+            throw abort("\(error)")
+        }
+
+        // The child reports a failed setup (or execve) on the error pipe; EOF means the command runs.
+        if let failure = readSetupError(errors[0]) {
+            var st: Int32 = 0
+            _ = waitpid(pid, &st, 0)
+            let reason = "\(failure.step): \(String(cString: strerror(failure.err)))"
+            if failure.step.hasPrefix("execve ") {
+                throw failure.err == ENOENT ? .commandNotFound(plan.arguments.first ?? plan.executable)
+                                            : .commandNotExecutable(reason)
+            }
+            throw .setup(reason)
+        }
+
+        let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal)
+        return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths)
+    }
+
+    private struct SetupFailure { var err: Int32; var step: String }
+
+    private func readSetupError(_ fd: Int32) -> SetupFailure? {
+        var record = il_setup_error()
+        let size = MemoryLayout<il_setup_error>.size
+        var got = 0
+        while got < size {
+            let n = withUnsafeMutableBytes(of: &record) { read(fd, $0.baseAddress! + got, size - got) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            got += n
+        }
+        guard got == size else { return nil }
+        let step = withUnsafeBytes(of: record.step) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        return SetupFailure(err: record.err, step: step)
+    }
+
+    /// The supervisor's loop while the command runs. Returns the exit code to propagate.
+    private func relay(pid: pid_t, pidfd: Int32, statusPipe: Int32, signalPipe: Int32, terminal: TerminalRelay?) -> Int32 {
+        terminal?.enterRawMode()
+        defer { terminal?.restore() }
+        var waitStatus: Int32? = nil
+        var pendingInput: [UInt8] = []
+        var inputOpen = terminal?.input != nil
+        var masterOpen = terminal != nil
+        var initAlive = true
+        var buffer = [UInt8](repeating: 0, count: 65536)
+
+        while initAlive {
+            var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: statusPipe, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: signalPipe, events: Int16(POLLIN), revents: 0)]
+            if let t = terminal, masterOpen {
+                fds.append(pollfd(fd: t.master, events: Int16(POLLIN) | (pendingInput.isEmpty ? 0 : Int16(POLLOUT)), revents: 0))
+            }
+            if let t = terminal, let input = t.input, inputOpen, pendingInput.count < 65536 {
+                fds.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0))
+            }
+            let ready = poll(&fds, nfds_t(fds.count), -1)
+            if ready < 0 { if errno == EINTR { continue }; break }
+
+            for p in fds where p.revents != 0 {
+                switch p.fd {
+                case statusPipe:
+                    if let event = readEvent(statusPipe) {
+                        if event.kind == IL_EVENT_EXITED.rawValue { waitStatus = event.status }
+                        else if event.kind == IL_EVENT_STOPPED.rawValue { suspendWithSandbox(terminal: terminal) }
+                    }
+                case signalPipe:
+                    var signo: UInt8 = 0
+                    while read(signalPipe, &signo, 1) == 1 {
+                        switch Int32(signo) {
+                        case SIGWINCH: terminal?.syncSize()
+                        case SIGCONT:
+                            terminal?.enterRawMode()
+                            terminal?.syncSize()
+                            _ = il_pidfd_send_signal(pidfd, SIGCONT)
+                        default: _ = il_pidfd_send_signal(pidfd, Int32(signo))
+                        }
+                    }
+                case pidfd:
+                    initAlive = false
+                default:
+                    guard let t = terminal else { break }
+                    if p.fd == t.master {
+                        if p.revents & Int16(POLLOUT) != 0, !pendingInput.isEmpty {
+                            let n = pendingInput.withUnsafeBytes { write(t.master, $0.baseAddress, $0.count) }
+                            if n > 0 { pendingInput.removeFirst(n) }
+                        }
+                        if p.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+                            masterOpen = drainMaster(t.master, into: &buffer)
+                        }
+                    } else if let input = t.input, p.fd == input {
+                        let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                        if n > 0 { pendingInput.append(contentsOf: buffer[0..<n]) } else if n == 0 || errno != EINTR && errno != EAGAIN { inputOpen = false }
+                    }
+                }
+            }
+        }
+        // Init is gone, and with it every process of the sandbox: flush what they wrote.
+        if let t = terminal, masterOpen { _ = drainMaster(t.master, into: &buffer) }
+        while waitStatus == nil, let event = readEvent(statusPipe) {
+            if event.kind == IL_EVENT_EXITED.rawValue { waitStatus = event.status }
+        }
+        var initStatus: Int32 = 0
+        while waitpid(pid, &initStatus, 0) < 0 && errno == EINTR {}
+        guard let status = waitStatus else {
+            // Init died without reporting (killed from outside): report it as the signal it got.
+            return Self.exitCode(fromWaitStatus: initStatus)
+        }
+        return Self.exitCode(fromWaitStatus: status)
+    }
+
+    /// Copies the sandbox terminal's output to the user's stdout; false once the PTY is closed.
+    private func drainMaster(_ master: Int32, into buffer: inout [UInt8]) -> Bool {
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(master, $0.baseAddress, $0.count) }
+            if n > 0 {
+                _ = buffer.withUnsafeBytes { FileIO.writeAll(1, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            return n < 0 && errno == EAGAIN
+        }
+    }
+
+    private func readEvent(_ fd: Int32) -> il_status_event? {
+        var event = il_status_event()
+        let n = withUnsafeMutableBytes(of: &event) { read(fd, $0.baseAddress, $0.count) }
+        return n == MemoryLayout<il_status_event>.size ? event : nil
+    }
+
+    /// The command stopped (Ctrl-Z in the sandbox's terminal): give the user their terminal
+    /// back and stop the supervisor too, so the user's shell sees the job stopped. `fg` sends
+    /// SIGCONT, which the loop relays to the sandbox.
+    private func suspendWithSandbox(terminal: TerminalRelay?) {
+        guard terminal?.input != nil else { return }
+        terminal?.restore()
+        kill(getpid(), SIGSTOP)
+    }
+
+    public static func exitCode(fromWaitStatus status: Int32) -> Int32 {
+        let signal = status & 0x7f
+        if signal == 0 { return (status >> 8) & 0xff }
+        return 128 + signal
+    }
+}
+
+extension CgroupHost {
+    static func cleanupStale(_ host: CgroupHost) { RunCgroups.collectStale(host: host) }
+}

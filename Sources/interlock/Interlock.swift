@@ -1,0 +1,196 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import InterlockProfile
+import InterlockSandbox
+import InterlockSeccomp
+
+@main
+struct Interlock: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interlock",
+        abstract: "Run AI coding agents and their tools in a sandbox defined by a per-project profile.",
+        subcommands: [Run.self, ProfileCommand.self, Doctor.self]
+    )
+}
+
+/// Options shared by every command that resolves a profile.
+struct ProfileOptions: ParsableArguments {
+    @Option(name: .long, help: "Profile: a built-in name (default, strict) or a path. Default: .interlock.toml found from the workspace upward, else the built-in default.")
+    var profile: String?
+
+    @Option(name: .long, help: "Environment: an [env.NAME] section of the profile. Default: the profile's default_env.")
+    var env: String?
+
+    @Option(name: .long, help: "The writable workspace. Default: the directory holding the project profile, else the current directory.")
+    var workspace: String?
+
+    /// The resolved policy and the workspace it applies to.
+    func resolve() throws(LaunchError) -> (Policy, workspace: String) {
+        let cwd = Shell.currentDirectory()
+        var explicitWorkspace: String?
+        if let workspace {
+            guard let real = Shell.realPath(workspace.hasPrefix("/") ? workspace : cwd + "/" + workspace),
+                  Shell.isDirectory(real) else {
+                throw .invalid("--workspace \(workspace): no such directory")
+            }
+            explicitWorkspace = real
+        }
+        let policy: Policy
+        do {
+            policy = try ProfileLoader.load(reference: profile, searchFrom: explicitWorkspace ?? cwd, environment: env)
+        } catch {
+            throw .profile(error)
+        }
+        let workspace = explicitWorkspace ?? policy.profileDirectory.flatMap(Shell.realPath) ?? Shell.realPath(cwd) ?? cwd
+        return (policy, workspace)
+    }
+}
+
+enum Shell {
+    static func currentDirectory() -> String {
+        guard let p = getcwd(nil, 0) else { return "/" }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func home() -> String {
+        if let h = getenv("HOME") { return String(cString: h) }
+        if let pw = getpwuid(geteuid()), let dir = pw.pointee.pw_dir { return String(cString: dir) }
+        return "/"
+    }
+
+    static func environment() -> [String] {
+        var result: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            result.append(String(cString: entry))
+            p += 1
+        }
+        return result
+    }
+
+    static func printError(_ message: String) {
+        var text = "interlock: \(message)\n"
+        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// Prints the error and exits with its code: nothing runs after a failed launch.
+    static func fail(_ error: LaunchError) -> Never {
+        printError("\(error)")
+        Glibc.exit(error.exitCode)
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a command in the sandbox.",
+        discussion: "Example: interlock run --env staging -- claude"
+    )
+
+    @OptionGroup var options: ProfileOptions
+
+    @Flag(name: .shortAndLong, help: "Print what the sandbox hides and allows, and a summary at exit.")
+    var verbose = false
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
+    var command: [String] = []
+
+    func run() throws {
+        var command = command
+        if command.first == "--" { command.removeFirst() }
+        let (policy, workspace): (Policy, String)
+        do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
+
+        // The command starts where the user is, if that is inside the workspace.
+        let cwd = Shell.realPath(Shell.currentDirectory()) ?? workspace
+        let inside = cwd == workspace || cwd.hasPrefix(workspace + "/")
+        var environment = Shell.environment().filter { !$0.hasPrefix("INTERLOCK_SANDBOX=") }
+        let cgroups = CgroupHost.detect()
+        let plan: LaunchPlan
+        do {
+            plan = try LaunchPlan.make(policy: policy, workspace: workspace, workingDirectory: inside ? cwd : workspace,
+                                       command: command, environment: environment, home: Shell.home(), cgroups: cgroups)
+        } catch { Shell.fail(error) }
+        let supervisor = Supervisor(plan: plan, cgroupHost: cgroups)
+        environment.append("INTERLOCK_SANDBOX=\(supervisor.runID)")
+        if verbose {
+            Shell.printError("profile \(policy.sources.joined(separator: " <- "))\(policy.environment.map { ", env \($0)" } ?? ""); workspace \(workspace)")
+            Shell.printError("hiding \(plan.mounts.hiddenPaths.count) paths; seccomp: \(plan.seccomp.ruleCount) rules; network: loopback only")
+        }
+        do {
+            let outcome = try supervisor.run()
+            if verbose { Shell.printError("exit \(outcome.exitCode) · sandbox \(outcome.runID)") }
+            Glibc.exit(outcome.exitCode)
+        } catch {
+            Shell.fail(error)
+        }
+    }
+}
+
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Check or show profiles.",
+        subcommands: [Check.self, Show.self]
+    )
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate a profile (and every environment it defines); exit 2 if it is invalid.")
+
+        @Argument(help: "Profile: a path or a built-in name. Default: the project's .interlock.toml.")
+        var profile: String?
+
+        @Option(name: .long, help: "Directory to search for .interlock.toml from.")
+        var workspace: String?
+
+        func run() throws {
+            let options = try ProfileOptions.parse((profile.map { ["--profile", $0] } ?? []) + (workspace.map { ["--workspace", $0] } ?? []))
+            let (policy, _): (Policy, String)
+            do { (policy, _) = try options.resolve() } catch { Shell.fail(error) }
+            // Every environment must resolve, and every syscall name must be known.
+            for env in [nil] + policy.environments.map(Optional.some) {
+                var o = options
+                o.env = env
+                let resolved: Policy
+                do { (resolved, _) = try o.resolve() } catch { Shell.fail(error) }
+                do { _ = try SeccompCompiler.compile(resolved.syscalls) } catch {
+                    Shell.fail(.invalid("\(resolved.sources.last ?? "profile")\(env.map { " (env \($0))" } ?? ""): \(error.message)"))
+                }
+            }
+            print("ok: \(policy.sources.joined(separator: " <- "))" + (policy.environments.isEmpty ? "" : "; environments: \(policy.environments.joined(separator: ", "))"))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the fully resolved policy.")
+
+        @OptionGroup var options: ProfileOptions
+
+        @Flag(name: .long, help: "JSON output.")
+        var json = false
+
+        func run() throws {
+            let (policy, workspace): (Policy, String)
+            do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
+            if json {
+                print(policy.jsonString())
+            } else {
+                print("# workspace: \(workspace)")
+                print(policy.tomlString())
+            }
+        }
+    }
+}

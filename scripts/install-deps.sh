@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what building and testing Interlock needs, if it is missing (Debian/Ubuntu).
+set -euo pipefail
+need=()
+for pkg in libseccomp-dev libcap-dev pkg-config procps util-linux; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if ((${#need[@]})); then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "installing: ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
