@@ -8,6 +8,9 @@ __attribute__((noreturn)) void il_child_fail(const il_launch_spec *s, const char
 
 /// Build the sandbox's root from the mount plan and pivot into it (mount.c).
 void il_child_mounts(const il_launch_spec *s, const int *received_fds);
+/// Opens the sandbox's terminal in its own devpts, sends the master to the supervisor and
+/// returns the slave (mount.c).
+int il_child_open_pty(const il_launch_spec *s);
 /// Hostname and loopback (net.c).
 void il_child_net(const il_launch_spec *s);
 /// Switch to the inner uid/gid (and no supplementary groups), keeping capabilities (ids.c).
@@ -15,7 +18,7 @@ void il_child_become_inner(const il_launch_spec *s);
 /// Drop privileges: bounding set, securebits, capabilities, no_new_privs (ids.c).
 void il_child_drop_privileges(const il_launch_spec *s);
 /// Become the sandbox's pid 1: start the worker and reap until it exits (init.c).
-__attribute__((noreturn)) void il_child_init(const il_launch_spec *s);
+__attribute__((noreturn)) void il_child_init(const il_launch_spec *s, int pty_slave);
 
 /// Small async-signal-safe string helpers.
 int il_join(char *out, int cap, const char *a, const char *b);

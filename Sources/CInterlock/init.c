@@ -33,15 +33,15 @@ static void close_all_but(int keep) {
     syscall(SYS_close_range, keep < 3 ? 3 : keep + 1, ~0U, 0);
 }
 
-__attribute__((noreturn)) static void worker(const il_launch_spec *s) {
+__attribute__((noreturn)) static void worker(const il_launch_spec *s, int pty_slave) {
     if (setsid() < 0) il_child_fail(s, "setsid", "");
     // Move the stdio sources out of the way of 0..2 before placing them.
     int src[3];
     for (int i = 0; i < 3; i++) {
-        src[i] = fcntl(s->stdio[i], F_DUPFD_CLOEXEC, 10);
+        src[i] = fcntl(s->stdio[i] >= 0 ? s->stdio[i] : pty_slave, F_DUPFD_CLOEXEC, 10);
         if (src[i] < 0) il_child_fail(s, "duplicate stdio", "");
     }
-    if (s->ctty_fd >= 0 && ioctl(s->ctty_fd, TIOCSCTTY, 0) < 0) il_child_fail(s, "set the controlling terminal", "");
+    if (pty_slave >= 0 && ioctl(pty_slave, TIOCSCTTY, 0) < 0) il_child_fail(s, "set the controlling terminal", "");
     for (int i = 0; i < 3; i++)
         if (dup2(src[i], i) < 0) il_child_fail(s, "place stdio", "");
     for (int i = 0; i < s->rlimit_count; i++) {
@@ -72,7 +72,7 @@ static void report(const il_launch_spec *s, int kind, int status) {
     do { w = write(s->status_fd, &ev, sizeof ev); } while (w < 0 && errno == EINTR);
 }
 
-void il_child_init(const il_launch_spec *s) {
+void il_child_init(const il_launch_spec *s, int pty_slave) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = forward;
@@ -87,7 +87,7 @@ void il_child_init(const il_launch_spec *s) {
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
         for (unsigned i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaction(forwarded[i], &dfl, NULL);
-        worker(s);
+        worker(s, pty_slave);
     }
     worker_pid = pid;
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -13,6 +13,7 @@
 #include <linux/openat2.h>
 #include <linux/fs.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -259,4 +260,16 @@ void il_child_mounts(const il_launch_spec *s, const int *received) {
     if (sys_umount2(".", MNT_DETACH) < 0) il_child_fail(s, "detach the staging root", "");
     if (chdir("/") < 0) il_child_fail(s, "chdir /", "");
     if (s->cwd && chdir(s->cwd) < 0) il_child_fail(s, "chdir ", s->cwd);
+}
+
+int il_child_open_pty(const il_launch_spec *s) {
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) il_child_fail(s, "open /dev/ptmx", "");
+    int unlock = 0;
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0) il_child_fail(s, "unlock the terminal", "");
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) il_child_fail(s, "open the terminal", "");
+    if (il_send_fds(s->sync_fd, &master, 1) < 0) il_child_fail(s, "hand the terminal to the supervisor", "");
+    close(master);
+    return slave;
 }

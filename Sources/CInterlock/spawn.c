@@ -63,6 +63,7 @@ __attribute__((noreturn)) static void child_main(const il_launch_spec *s) {
 
     il_child_mounts(s, fds);
     for (int i = 0; i < n; i++) close(fds[i]);
+    int pty_slave = s->pty ? il_child_open_pty(s) : -1;
     il_child_net(s);
     il_child_drop_privileges(s);
 
@@ -72,7 +73,7 @@ __attribute__((noreturn)) static void child_main(const il_launch_spec *s) {
     char probe;
     ssize_t r = recv(s->sync_fd, &probe, 1, MSG_DONTWAIT | MSG_PEEK);
     if (r == 0) _exit(125);
-    il_child_init(s);
+    il_child_init(s, pty_slave);
 }
 
 pid_t il_spawn(const il_launch_spec *spec, int *pidfd) {

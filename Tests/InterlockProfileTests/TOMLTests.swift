@@ -385,6 +385,46 @@ final class TOMLTests: XCTestCase {
                     "arrays and inline tables are nested more than 100 levels deep")
     }
 
+    /// Mutated documents never trap, and every error points at a line of the document.
+    func testMutatedInputNeverTraps() {
+        let seed = Array(#"""
+        extends = "default" # c
+        [filesystem]
+        read_only = ["a", 'b', """
+        multi""", '''lit''']
+        [env.x]
+        limits.memory = "4G"
+        n = [1_000, 0x1F, -0.5e3, inf, true, { a = 1, b.c = [2] }]
+        [[t.u]]
+        s = "\u00e9\t"
+        """#.utf8)
+        let alphabet = Array("[]{}\"'=.,#\n\r\\ _-+:0123456789aeEfinxobtu".utf8) + [0x00, 0xFF, 0xC3]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        XCTAssertNoThrow(try TOML.parse(bytes: seed, file: "f.toml"))
+        for _ in 0..<5000 {
+            var bytes = seed
+            for _ in 0..<(1 + next() % 4) {
+                let position = next() % (bytes.count + 1)
+                switch next() % 3 {
+                case 0: bytes.insert(alphabet[next() % alphabet.count], at: position)
+                case 1: if position < bytes.count { bytes.remove(at: position) }
+                default: if position < bytes.count { bytes[position] = alphabet[next() % alphabet.count] }
+                }
+            }
+            let lines = bytes.filter { $0 == 0x0A }.count + 1
+            do {
+                _ = try TOML.parse(bytes: bytes, file: "f.toml")
+            } catch {
+                XCTAssertTrue((1...lines).contains(error.line), "\(error) for \(String(decoding: bytes, as: UTF8.self))")
+                XCTAssertFalse(error.message.isEmpty)
+            }
+        }
+    }
+
     func testInvalidUTF8ReportsTheLine() {
         let bytes: [UInt8] = Array("a = 1\nb = \"".utf8) + [0xFF, 0x22]
         XCTAssertThrowsError(try TOML.parse(bytes: bytes, file: "u.toml")) { error in

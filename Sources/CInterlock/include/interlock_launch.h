@@ -56,10 +56,12 @@ typedef struct {
     int mount_count;
     const char *cwd;
 
-    // The worker's stdio: fds in the supervisor to dup onto 0, 1, 2; ctty_fd >= 0 becomes the
-    // controlling terminal of the worker's new session.
+    // The worker's stdio: fds in the supervisor to dup onto 0, 1, 2, or -1 for the sandbox's
+    // own terminal. With `pty`, the child opens a PTY in the sandbox's devpts (so ttyname()
+    // works inside), sends the master to the supervisor over sync_fd, and the slave becomes
+    // the worker's controlling terminal.
     int stdio[3];
-    int ctty_fd;
+    int pty;
 
     const il_rlimit *rlimits;
     int rlimit_count;

@@ -46,8 +46,7 @@ public final class Supervisor {
         }
         defer { cgroups?.remove() }
 
-        let terminal: TerminalRelay?
-        do { terminal = try TerminalRelay() } catch { throw .setup("\(error)") }
+        let wantsTerminal = TerminalRelay.wanted
 
         var sync: [Int32] = [-1, -1], errors: [Int32] = [-1, -1], status: [Int32] = [-1, -1]
         guard il_socketpair_cloexec(&sync) == 0, il_pipe_cloexec(&errors) == 0, il_pipe_cloexec(&status) == 0 else {
@@ -68,7 +67,7 @@ public final class Supervisor {
             return op
         }
         let limits = plan.rlimits.map { il_rlimit(resource: $0.resource, soft: $0.value, hard: $0.value) }
-        let stdio = terminal?.sandboxStdio ?? [0, 1, 2]
+        let stdio = wantsTerminal ? TerminalRelay.sandboxStdio : [0, 1, 2]
         var spec = il_launch_spec()
         spec.clone_flags = LaunchPlan.namespaceFlags
         spec.unshare_cgroup = 1
@@ -85,7 +84,7 @@ public final class Supervisor {
         spec.mount_count = Int32(ops.count)
         spec.cwd = arena.string(plan.workingDirectory)
         spec.stdio = (stdio[0], stdio[1], stdio[2])
-        spec.ctty_fd = terminal?.slave ?? -1
+        spec.pty = wantsTerminal ? 1 : 0
         spec.rlimits = arena.array(limits)
         spec.rlimit_count = Int32(limits.count)
         let filterBytes = arena.array(plan.seccomp.bytes)
@@ -100,7 +99,6 @@ public final class Supervisor {
         let spawnErrno = errno
         // The child's ends: only the child may hold them, or EOF never comes.
         close(sync[1]); close(errors[1]); close(status[1])
-        terminal?.closeSlave()
         guard pid > 0 else {
             throw .setup("clone3 into new namespaces failed: \(String(cString: strerror(spawnErrno)))" +
                          (spawnErrno == EPERM || spawnErrno == ENOSPC ? " (are user namespaces enabled? see `interlock doctor`)" : ""))
@@ -138,6 +136,13 @@ public final class Supervisor {
             throw abort("\(error)")
         }
 
+        // With a terminal, the child sends the PTY master once its devpts exists.
+        var terminal: TerminalRelay? = nil
+        if wantsTerminal {
+            var master: Int32 = -1
+            if il_recv_fds(sync[0], &master, 1) == 0 { terminal = TerminalRelay(master: master) }
+        }
+
         // The child reports a failed setup (or execve) on the error pipe; EOF means the command runs.
         if let failure = readSetupError(errors[0]) {
             var st: Int32 = 0
@@ -149,6 +154,7 @@ public final class Supervisor {
             }
             throw .setup(reason)
         }
+        if wantsTerminal && terminal == nil { throw abort("the sandbox did not hand over its terminal") }
 
         let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal)
         return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths)

@@ -11,36 +11,30 @@ import CInterlock
 /// resizes work as they do outside.
 final class TerminalRelay {
     let master: Int32
-    private(set) var slave: Int32
     /// The user's terminal we read keys from (stdin), if it is one.
     let input: Int32?
     /// Where the terminal size comes from.
     private let sizeSource: Int32
     private var saved: termios?
 
-    /// A relay if any of stdin, stdout, stderr is a terminal; nil otherwise.
-    init?() throws {
+    /// Whether the sandbox gets a terminal: any of stdin, stdout, stderr is one.
+    static var wanted: Bool { (0..<3).contains { isatty(Int32($0)) == 1 } }
+
+    /// The worker's 0, 1, 2: -1 (the sandbox's terminal) where the user's fd is a terminal.
+    static var sandboxStdio: [Int32] { (0..<3).map { isatty(Int32($0)) == 1 ? -1 : Int32($0) } }
+
+    /// Takes the master of the PTY the sandbox opened in its own devpts.
+    init(master: Int32) {
+        self.master = master
         let ttys = (0..<3).filter { isatty(Int32($0)) == 1 }.map { Int32($0) }
-        guard let first = ttys.first else { return nil }
-        var m: Int32 = -1, s: Int32 = -1
-        guard il_open_pty(&m, &s) == 0 else { throw SystemCallError("open a pseudo-terminal") }
-        master = m
-        slave = s
-        sizeSource = first
+        sizeSource = ttys.first ?? 0
         input = isatty(0) == 1 ? 0 : nil
         // The sandbox's terminal starts with the user's settings (echo, erase, signals).
         var attrs = termios()
-        if tcgetattr(first, &attrs) == 0 { tcsetattr(slave, TCSANOW, &attrs) }
+        if tcgetattr(sizeSource, &attrs) == 0 { tcsetattr(master, TCSANOW, &attrs) }
         syncSize()
         let flags = fcntl(master, F_GETFL)
         _ = fcntl(master, F_SETFL, flags | O_NONBLOCK)
-    }
-
-    /// The fds the worker gets as 0, 1, 2: the PTY where the user's fd is a terminal.
-    var sandboxStdio: [Int32] { (0..<3).map { isatty(Int32($0)) == 1 ? slave : Int32($0) } }
-
-    func closeSlave() {
-        if slave >= 0 { close(slave); slave = -1 }
     }
 
     /// Keys go to the sandbox's terminal untouched: its line discipline, not the user's,
@@ -65,7 +59,6 @@ final class TerminalRelay {
 
     deinit {
         restore()
-        closeSlave()
         close(master)
     }
 }
