@@ -48,13 +48,22 @@ __attribute__((noreturn)) static void worker(const il_launch_spec *s, int pty_sl
         struct rlimit rl = {(rlim_t)s->rlimits[i].soft, (rlim_t)s->rlimits[i].hard};
         if (setrlimit(s->rlimits[i].resource, &rl) < 0) il_child_fail(s, "setrlimit", "");
     }
+    if (s->filter_len > 0) {
+        // Loaded last but for the hand-off: from here on only sendmsg, close_range and execve
+        // run, none of which the filter refuses.
+        struct sock_fprog prog = {s->filter_len, (struct sock_filter *)s->filter};
+        unsigned long flags = s->notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+        long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+        if (listener < 0) il_child_fail(s, "load the seccomp filter", "");
+        if (s->notify) {
+            int fd = (int)listener;
+            if (il_send_fds(s->sync_fd, &fd, 1) < 0) il_child_fail(s, "hand the seccomp listener to the supervisor", "");
+            close(fd);
+        }
+    }
     // No descriptor of the supervisor or the caller reaches the command but 0..2 (and the
     // close-on-exec error pipe, gone at execve).
     close_all_but(s->error_fd);
-    if (s->filter_len > 0) {
-        struct sock_fprog prog = {s->filter_len, (struct sock_filter *)s->filter};
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) il_child_fail(s, "load the seccomp filter", "");
-    }
     execve(s->path, s->argv, s->envp);
     int err = errno;
     il_setup_error e;

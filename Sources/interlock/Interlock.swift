@@ -2,6 +2,7 @@ import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockAudit
 import InterlockProfile
 import InterlockSandbox
 import InterlockSeccomp
@@ -11,7 +12,7 @@ struct Interlock: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interlock",
         abstract: "Run AI coding agents and their tools in a sandbox defined by a per-project profile.",
-        subcommands: [Run.self, ProfileCommand.self, Doctor.self]
+        subcommands: [Run.self, ProfileCommand.self, AuditCommand.self, Doctor.self]
     )
 }
 
@@ -82,6 +83,15 @@ enum Shell {
         return result
     }
 
+    static func environmentDictionary() -> [String: String] {
+        var d: [String: String] = [:]
+        for entry in environment() {
+            guard let eq = entry.firstIndex(of: "=") else { continue }
+            d[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
+        }
+        return d
+    }
+
     static func printError(_ message: String) {
         var text = "interlock: \(message)\n"
         text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
@@ -105,34 +115,57 @@ struct Run: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print what the sandbox hides and allows, and a summary at exit.")
     var verbose = false
 
+    @Option(name: .long, help: "Audit log file (JSON Lines). Default: $XDG_STATE_HOME/interlock/audit/<time>-<id>.jsonl")
+    var audit: String?
+
+    @Flag(name: .long, help: "Learn mode: record syscalls the profile would block, but let them run. Not a security boundary.")
+    var learn = false
+
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
     var command: [String] = []
 
     func run() throws {
         var command = command
         if command.first == "--" { command.removeFirst() }
-        let (policy, workspace): (Policy, String)
+        var (policy, workspace): (Policy, String)
         do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
+        if learn { policy.syscalls.mode = .learn }
 
         // The command starts where the user is, if that is inside the workspace.
         let cwd = Shell.realPath(Shell.currentDirectory()) ?? workspace
         let inside = cwd == workspace || cwd.hasPrefix(workspace + "/")
         var environment = Shell.environment().filter { !$0.hasPrefix("INTERLOCK_SANDBOX=") }
         let cgroups = CgroupHost.detect()
-        let plan: LaunchPlan
+        var plan: LaunchPlan
         do {
             plan = try LaunchPlan.make(policy: policy, workspace: workspace, workingDirectory: inside ? cwd : workspace,
                                        command: command, environment: environment, home: Shell.home(), cgroups: cgroups)
         } catch { Shell.fail(error) }
-        let supervisor = Supervisor(plan: plan, cgroupHost: cgroups)
-        environment.append("INTERLOCK_SANDBOX=\(supervisor.runID)")
+        let runID = Supervisor.newRunID()
+        environment.append("INTERLOCK_SANDBOX=\(runID)")
+        plan.environment = environment
+        let supervisor = Supervisor(plan: plan, cgroupHost: cgroups, runID: runID)
+        let auditPath = audit.map { $0.hasPrefix("/") ? $0 : Shell.currentDirectory() + "/" + $0 }
+            ?? AuditLog.defaultDirectory(home: Shell.home(), environment: Shell.environmentDictionary()) + "/\(AuditClock.fileStamp())-\(runID).jsonl"
+        do {
+            supervisor.record(to: try AuditLog(path: auditPath), policy: policy)
+        } catch {
+            // The log is how refusals reach the user: no log, no run.
+            Shell.fail(.setup("\(error)"))
+        }
         if verbose {
             Shell.printError("profile \(policy.sources.joined(separator: " <- "))\(policy.environment.map { ", env \($0)" } ?? ""); workspace \(workspace)")
             Shell.printError("hiding \(plan.mounts.hiddenPaths.count) paths; seccomp: \(plan.seccomp.ruleCount) rules; network: loopback only")
         }
         do {
             let outcome = try supervisor.run()
-            if verbose { Shell.printError("exit \(outcome.exitCode) · sandbox \(outcome.runID)") }
+            let blocked = outcome.blockedSyscalls
+            if verbose || !blocked.isEmpty {
+                let total = blocked.values.reduce(0, +)
+                let names = blocked.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key)\($0.value > 1 ? " ×\($0.value)" : "")" }
+                let what = total == 0 ? "nothing blocked" : "blocked: \(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", ")))"
+                Shell.printError("exit \(outcome.exitCode) · \(what) · audit: \(outcome.auditPath ?? "none")")
+            }
             Glibc.exit(outcome.exitCode)
         } catch {
             Shell.fail(error)

@@ -67,8 +67,10 @@ typedef struct {
     int rlimit_count;
 
     // Seccomp program (struct sock_filter array), loaded as the last step before execve.
+    // With `notify`, it is loaded with a listener the worker sends to the supervisor on sync_fd.
     const void *filter;
     uint16_t filter_len;
+    int notify;
 
     const char *path;
     char *const *argv;
@@ -87,6 +89,25 @@ typedef struct {
     int32_t kind;           // il_event_kind
     int32_t status;         // raw wait status
 } il_status_event;
+
+/// One seccomp user notification: a syscall a sandboxed thread is blocked in.
+typedef struct {
+    uint64_t id;
+    uint32_t pid;        // thread id, in the supervisor's pid namespace
+    int32_t nr;
+    uint32_t arch;
+    uint64_t ip;
+    uint64_t args[6];
+} il_notification;
+
+/// Blocks for the next notification. 0, or -1 with errno (ENOENT: the target died meanwhile).
+int il_notif_recv(int listener, il_notification *out);
+/// Answers: fail the call with `error` (an errno), or let it proceed (`continue_call`).
+int il_notif_respond(int listener, uint64_t id, int error, int continue_call);
+/// Whether the notification is still pending (the thread did not die or get interrupted).
+int il_notif_id_valid(int listener, uint64_t id);
+/// Reads a NUL-terminated string from another process's memory; returns its length or -1.
+long il_read_remote_string(int pid, uint64_t address, char *buffer, long capacity);
 
 /// clone3 into new namespaces and run the child side of `spec`. Returns the child's pid in
 /// the caller's namespace and stores a pidfd in *pidfd, or -1 with errno set.

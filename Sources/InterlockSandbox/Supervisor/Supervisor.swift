@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CInterlock
+import InterlockAudit
 import InterlockProfile
 
 /// Runs one command in a sandbox and stays with it until it ends: relays the terminal,
@@ -12,16 +13,40 @@ public final class Supervisor {
         public var exitCode: Int32
         public var runID: String
         public var hiddenPaths: [String]
+        /// Blocked syscalls per name (exact), when the filter reports to the supervisor.
+        public var blockedSyscalls: [String: Int]
+        public var auditPath: String?
     }
 
     private let plan: LaunchPlan
     private let cgroupHost: CgroupHost
     public let runID: String
+    private var audit: AuditLog?
 
-    public init(plan: LaunchPlan, cgroupHost: CgroupHost) {
+    public init(plan: LaunchPlan, cgroupHost: CgroupHost, runID: String) {
         self.plan = plan
         self.cgroupHost = cgroupHost
-        self.runID = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        self.runID = runID
+    }
+
+    public static func newRunID() -> String {
+        let hex = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
+    /// Records the run in `log`: a start record (policy hash, command), every refusal, an exit record.
+    public func record(to log: AuditLog, policy: Policy) {
+        audit = log
+        log.append(AuditRecord(sandbox: runID, kind: .lifecycle, action: "start", pid: getpid(), exe: plan.executable,
+                               argv: plan.arguments, detail: [
+                                   ("policy_hash", .string(AuditHash.fnv1a64(policy.jsonString()))),
+                                   ("profile", .array(policy.sources.map { .string($0) })),
+                                   ("environment", policy.environment.map { .string($0) } ?? .null),
+                                   ("workspace", .string(plan.mounts.workspace)),
+                                   ("cwd", .string(plan.workingDirectory)),
+                                   ("hidden", .array(plan.mounts.hiddenPaths.map { .string($0) })),
+                                   ("syscall_mode", .string(policy.syscalls.mode.rawValue)),
+                               ]))
     }
 
     /// Signals the supervisor relays to the sandbox (SIGWINCH, SIGCONT are handled here too).
@@ -157,7 +182,12 @@ public final class Supervisor {
         if wantsTerminal && terminal == nil { throw abort("the sandbox did not hand over its terminal") }
 
         let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal)
-        return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths)
+        let blocked: [String: Int] = [:]
+        audit?.append(AuditRecord(sandbox: runID, kind: .lifecycle, action: "exit", detail: [
+            ("exit_code", .int(Int64(code))),
+            ("blocked_syscalls", .object(blocked.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
+        ]))
+        return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths, blockedSyscalls: blocked, auditPath: audit?.path)
     }
 
     private struct SetupFailure { var err: Int32; var step: String }
