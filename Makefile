@@ -27,5 +27,9 @@ test: build
 test-integration: build
 	INTERLOCK_BIN=$(abspath $(DEBUG_BIN)) python3 -m pytest -q Tests/integration
 
+# Interlock next to bare execution, unshare and bubblewrap, in one run; writes bench/results.md.
+bench: release
+	@bash scripts/bench.sh $(abspath $(RELEASE_BIN))
+
 clean:
 	rm -rf .build

@@ -34,14 +34,23 @@ static void close_all_but(int keep) {
 }
 
 __attribute__((noreturn)) static void worker(const il_launch_spec *s, int pty_slave) {
-    if (setsid() < 0) il_child_fail(s, "setsid", "");
+    // The worker leads its own process group in init's session: not orphaned (its parent is
+    // in the same session), so the terminal's ^Z stops it as it would outside.
+    if (setpgid(0, 0) < 0) il_child_fail(s, "setpgid", "");
+    if (pty_slave >= 0) {
+        sigset_t ttou, old;
+        sigemptyset(&ttou);
+        sigaddset(&ttou, SIGTTOU);
+        sigprocmask(SIG_BLOCK, &ttou, &old);
+        if (tcsetpgrp(pty_slave, getpid()) < 0) il_child_fail(s, "take the terminal's foreground", "");
+        sigprocmask(SIG_SETMASK, &old, NULL);
+    }
     // Move the stdio sources out of the way of 0..2 before placing them.
     int src[3];
     for (int i = 0; i < 3; i++) {
         src[i] = fcntl(s->stdio[i] >= 0 ? s->stdio[i] : pty_slave, F_DUPFD_CLOEXEC, 10);
         if (src[i] < 0) il_child_fail(s, "duplicate stdio", "");
     }
-    if (pty_slave >= 0 && ioctl(pty_slave, TIOCSCTTY, 0) < 0) il_child_fail(s, "set the controlling terminal", "");
     for (int i = 0; i < 3; i++)
         if (dup2(src[i], i) < 0) il_child_fail(s, "place stdio", "");
     for (int i = 0; i < s->rlimit_count; i++) {
@@ -88,6 +97,11 @@ void il_child_init(const il_launch_spec *s, int pty_slave) {
     sa.sa_flags = SA_RESTART;
     static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT, SIGWINCH, SIGTSTP};
     for (unsigned i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaction(forwarded[i], &sa, NULL);
+
+    // Init leads the sandbox's session; with a terminal, it is the session's controlling tty
+    // (never the user's terminal).
+    if (setsid() < 0) il_child_fail(s, "setsid", "");
+    if (pty_slave >= 0 && ioctl(pty_slave, TIOCSCTTY, 0) < 0) il_child_fail(s, "set the controlling terminal", "");
 
     pid_t pid = fork();
     if (pid < 0) il_child_fail(s, "fork the worker", "");

@@ -44,7 +44,9 @@ struct ProfileOptions: ParsableArguments {
         } catch {
             throw .profile(error)
         }
-        let workspace = explicitWorkspace ?? policy.profileDirectory.flatMap(Shell.realPath) ?? Shell.realPath(cwd) ?? cwd
+        // Only a discovered project profile moves the workspace: `--profile` names rules, not a place.
+        let projectDirectory = profile == nil ? policy.profileDirectory.flatMap(Shell.realPath) : nil
+        let workspace = explicitWorkspace ?? projectDirectory ?? Shell.realPath(cwd) ?? cwd
         return (policy, workspace)
     }
 }

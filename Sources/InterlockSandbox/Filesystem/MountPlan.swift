@@ -106,7 +106,8 @@ extension MountPlan {
             let real = try existing(raw, key: "read_write")
             steps.append(Step(kind: writableKind, source: real, target: real, origin: "filesystem.read_write"))
         }
-        for raw in fs.tmpfs {
+        // A private /tmp is part of every sandbox, whatever the profile lists.
+        for raw in ["/tmp"] + fs.tmpfs {
             let (absolute, real) = PathResolution.resolve(raw, workspace: workspace, home: home)
             if let real, !PathResolution.isDirectory(real) {
                 throw .invalid("filesystem.tmpfs: '\(raw)' (\(real)) is not a directory")
@@ -127,6 +128,22 @@ extension MountPlan {
         }
         if privileged { steps = scaffolded(steps) }
         return MountPlan(steps: ordered(steps), workspace: workspace)
+    }
+
+    /// Whether an unmapped uid ("other" to every host owner) can execute `path`: every directory
+    /// on the way searchable by others and the file executable by others, unless it lies inside
+    /// one of the plan's idmapped binds (where the sandbox is the owner).
+    static func reachableByOthers(_ path: String, binds: MountPlan) -> Bool {
+        guard let real = PathResolution.resolve(path, workspace: "/", home: "/").real else { return false }
+        if binds.steps.contains(where: { $0.kind.isPrepared && PathResolution.contains($0.target, real) }) { return true }
+        var current = ""
+        for component in real.split(separator: "/").dropLast() {
+            current += "/" + component
+            var st = stat()
+            guard stat(current, &st) == 0, st.st_mode & 0o001 != 0 else { return false }
+        }
+        var st = stat()
+        return stat(real, &st) == 0 && st.st_mode & 0o001 != 0
     }
 
     /// Adds an empty tmpfs over the shallowest directory above each mount that "other" cannot

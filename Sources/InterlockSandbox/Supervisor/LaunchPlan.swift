@@ -43,14 +43,18 @@ public struct LaunchPlan: Sendable {
         if limits.cpu != nil, cgroups.mechanism(for: "cpu") == .unavailable {
             throw .setup("limits.cpu needs a cpu cgroup controller, which this host does not offer to this user (see `interlock doctor`)")
         }
-        let executable = try resolveCommand(name, workingDirectory: workingDirectory, environment: environment)
+        let executable = try resolveCommand(name, workingDirectory: workingDirectory, environment: environment,
+                                            reachable: { identity.privileged ? MountPlan.reachableByOthers($0, binds: mounts) : true })
         return LaunchPlan(identity: identity, mounts: mounts, seccomp: seccomp, rlimits: rlimits, limits: limits,
                           executable: executable, arguments: command, environment: environment,
                           workingDirectory: workingDirectory, hostname: "interlock")
     }
 
     /// execvp's search, done here so the child only calls execve.
-    static func resolveCommand(_ name: String, workingDirectory: String, environment: [String]) throws(LaunchError) -> String {
+    /// `reachable`: whether the sandbox's uid can reach the candidate (a root caller's PATH may
+    /// lead through directories only root can enter, such as /root/.pyenv).
+    static func resolveCommand(_ name: String, workingDirectory: String, environment: [String],
+                               reachable: (String) -> Bool = { _ in true }) throws(LaunchError) -> String {
         if name.contains("/") {
             let path = name.hasPrefix("/") ? name : workingDirectory + "/" + name
             guard access(path, F_OK) == 0 else { throw .commandNotFound(name) }
@@ -62,7 +66,7 @@ public struct LaunchPlan: Sendable {
             let base = dir.isEmpty ? workingDirectory : (dir.hasPrefix("/") ? String(dir) : workingDirectory + "/" + dir)
             let candidate = base + "/" + name
             var st = stat()
-            if stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 {
+            if stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0, reachable(candidate) {
                 return candidate
             }
         }

@@ -31,7 +31,12 @@ final class TerminalRelay {
         input = isatty(0) == 1 ? 0 : nil
         // The sandbox's terminal starts with the user's settings (echo, erase, signals).
         var attrs = termios()
-        if tcgetattr(sizeSource, &attrs) == 0 { tcsetattr(master, TCSANOW, &attrs) }
+        if tcgetattr(sizeSource, &attrs) == 0 {
+            // Without a terminal on stdin the user's terminal stays in its own mode and does its
+            // own output processing: the sandbox's must not add a second \r to every \n.
+            if input == nil { attrs.c_oflag &= ~tcflag_t(OPOST) }
+            tcsetattr(master, TCSANOW, &attrs)
+        }
         syncSize()
         let flags = fcntl(master, F_GETFL)
         _ = fcntl(master, F_SETFL, flags | O_NONBLOCK)
