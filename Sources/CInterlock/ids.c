@@ -18,7 +18,8 @@ static int last_cap(void) {
     return last;
 }
 
-static void set_caps(const il_launch_spec *s, int keep_permitted) {
+/// keep_permitted: effective = permitted (during setup); otherwise every set = `mask`.
+static void set_caps(const il_launch_spec *s, int keep_permitted, uint64_t mask) {
     struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);
@@ -26,6 +27,11 @@ static void set_caps(const il_launch_spec *s, int keep_permitted) {
         if (syscall(SYS_capget, &hdr, data) < 0) il_child_fail(s, "read capabilities", "");
         data[0].effective = data[0].permitted;
         data[1].effective = data[1].permitted;
+    } else {
+        for (int i = 0; i < 2; i++) {
+            uint32_t part = (uint32_t)(mask >> (32 * i));
+            data[i].effective = data[i].permitted = data[i].inheritable = part;
+        }
     }
     if (syscall(SYS_capset, &hdr, data) < 0) il_child_fail(s, "set capabilities", "");
 }
@@ -35,19 +41,26 @@ void il_child_become_inner(const il_launch_spec *s) {
     if (setresgid(s->inner_gid, s->inner_gid, s->inner_gid) < 0) il_child_fail(s, "setresgid", "");
     if (s->drop_groups && setgroups(0, NULL) < 0) il_child_fail(s, "drop supplementary groups", "");
     if (setresuid(s->inner_uid, s->inner_uid, s->inner_uid) < 0) il_child_fail(s, "setresuid", "");
-    set_caps(s, 1);
+    set_caps(s, 1, 0);
 }
 
 void il_child_drop_privileges(const il_launch_spec *s) {
     int last = last_cap();
-    for (int cap = 0; cap <= last; cap++)
+    for (int cap = 0; cap <= last; cap++) {
+        if (cap < 64 && (s->keep_caps >> cap) & 1) continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) il_child_fail(s, "drop bounding capabilities", "");
+    }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) il_child_fail(s, "clear ambient capabilities", "");
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) il_child_fail(s, "clear keepcaps", "");
-    int bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
-               SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+    // Kept capabilities survive execve as ambient ones; with none kept, ambient raising is
+    // locked off too.
+    int bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
+    if (!s->keep_caps) bits |= SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
     if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) < 0) il_child_fail(s, "set securebits", "");
 
-    set_caps(s, 0);
+    set_caps(s, 0, s->keep_caps);
+    for (int cap = 0; cap < 64; cap++)
+        if ((s->keep_caps >> cap) & 1 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+            il_child_fail(s, "keep a capability across execve", "");
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) il_child_fail(s, "set no_new_privs", "");
 }

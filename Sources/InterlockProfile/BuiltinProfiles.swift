@@ -38,12 +38,23 @@ allow_files = []
 allow_env = []
 
 [syscalls]
-# The built-in deny list: "agent" (mount, ptrace, bpf, kernel modules, namespaces, ...),
-# "docker" (Docker's default seccomp profile), or "none".
+# The built-in rule set: "agent" (mounts, namespaces, bpf, io_uring, kernel modules, keyrings,
+# raw and packet sockets, ...: at least everything Docker's default profile refuses),
+# "docker" (Docker's default seccomp profile: an allow list), or "none". Instead, a profile
+# may import a Docker/OCI seccomp JSON profile, relative to its own directory:
+# import = "seccomp.json"
 baseline = "agent"
-# Further syscalls to deny, and syscalls to take out of the baseline.
+# Further syscalls to deny, and syscalls to take out of the baseline. Terminal injection
+# (TIOCSTI, TIOCLINUX) is refused whatever the profile says.
 deny = []
 allow = []
+# Rules on arguments, after `deny` and before `allow` and the baseline (the first rule that
+# matches a call decides). Operators: ==, !=, <, <=, >, >=, and &= (with a mask); values are
+# numbers or names such as "AF_PACKET", "SOCK_RAW", "CLONE_NEWUSER", "TIOCSTI".
+# [[syscalls.rules]]
+# syscall = "socket"
+# action = "deny"
+# args = [{ index = 0, op = "&=", mask = 0xffffffff, value = "AF_BLUETOOTH" }]
 # What a denied syscall does: fail with an errno ("errno:EPERM", "errno:ENOSYS", ...) or
 # "kill" the process.
 on_deny = "errno:EPERM"
@@ -65,6 +76,11 @@ pids = 4096
 open_files = 8192
 # CPU cores (fractions allowed); unlimited unless set.
 # cpu = 4
+
+[capabilities]
+# Capabilities kept inside the sandbox's user namespace (everything else is dropped), e.g.
+# "CAP_NET_BIND_SERVICE".
+keep = []
 
 """#,
         "strict": #"""

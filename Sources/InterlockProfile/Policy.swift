@@ -14,10 +14,11 @@ public struct Policy: Sendable, Codable, Equatable {
     public var syscalls: SyscallPolicy
     public var network: NetworkPolicy
     public var limits: LimitsPolicy
+    public var capabilities: CapabilitiesPolicy
 
     /// JSON keys are the TOML names (snake_case).
     enum CodingKeys: String, CodingKey {
-        case sources, environment, environments, filesystem, secrets, syscalls, network, limits
+        case sources, environment, environments, filesystem, secrets, syscalls, network, limits, capabilities
         case profileDirectory = "profile_directory"
     }
 
@@ -25,7 +26,8 @@ public struct Policy: Sendable, Codable, Equatable {
         sources: [String] = [], environment: String? = nil, environments: [String] = [],
         profileDirectory: String? = nil,
         filesystem: FilesystemPolicy = .init(), secrets: SecretsPolicy = .init(),
-        syscalls: SyscallPolicy = .init(), network: NetworkPolicy = .init(), limits: LimitsPolicy = .init()
+        syscalls: SyscallPolicy = .init(), network: NetworkPolicy = .init(), limits: LimitsPolicy = .init(),
+        capabilities: CapabilitiesPolicy = .init()
     ) {
         self.sources = sources
         self.environment = environment
@@ -36,6 +38,7 @@ public struct Policy: Sendable, Codable, Equatable {
         self.syscalls = syscalls
         self.network = network
         self.limits = limits
+        self.capabilities = capabilities
     }
 }
 
@@ -131,22 +134,148 @@ public struct SyscallPolicy: Sendable, Codable, Equatable {
 
     /// Values `baseline` accepts.
     public static let baselines = ["agent", "docker", "none"]
-    /// Built-in deny list: `agent` (default), `docker`, or `none`.
+    /// Built-in rule set the profile's own rules apply on top of: `agent` (default), `docker`, or
+    /// `none`. Ignored when `importPath` is set: the imported profile is the baseline then.
     public var baseline: String = "agent"
     public var deny: [String] = []
     public var allow: [String] = []
     public var onDeny: OnDeny = .errno("EPERM")
     public var mode: Mode = .enforce
+    /// `import`: a Docker/OCI seccomp JSON profile, as an absolute path (the loader resolves it
+    /// against the directory of the profile that names it). It replaces `baseline`.
+    public var importPath: String?
+    /// `[[syscalls.rules]]`, in profile order (base profile first).
+    public var rules: [SyscallRuleEntry] = []
+    /// Where `deny`, `allow`, `rules` and `import` were written, for error messages. Not part of
+    /// the policy's value: not encoded, and ignored by `==`.
+    public var locations = SyscallSourceLocations()
+
     enum CodingKeys: String, CodingKey {
-        case baseline, deny, allow, onDeny = "on_deny", mode
+        case baseline, deny, allow, onDeny = "on_deny", mode, importPath = "import", rules
     }
     public init(baseline: String = "agent", deny: [String] = [], allow: [String] = [],
-                onDeny: OnDeny = .errno("EPERM"), mode: Mode = .enforce) {
+                onDeny: OnDeny = .errno("EPERM"), mode: Mode = .enforce,
+                importPath: String? = nil, rules: [SyscallRuleEntry] = []) {
         self.baseline = baseline
         self.deny = deny
         self.allow = allow
         self.onDeny = onDeny
         self.mode = mode
+        self.importPath = importPath
+        self.rules = rules
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        baseline = try c.decode(String.self, forKey: .baseline)
+        deny = try c.decode([String].self, forKey: .deny)
+        allow = try c.decode([String].self, forKey: .allow)
+        onDeny = try c.decode(OnDeny.self, forKey: .onDeny)
+        mode = try c.decode(Mode.self, forKey: .mode)
+        importPath = try c.decodeIfPresent(String.self, forKey: .importPath)
+        rules = try c.decodeIfPresent([SyscallRuleEntry].self, forKey: .rules) ?? []
+    }
+
+    /// Every key is written; an unset `import` as null.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(baseline, forKey: .baseline)
+        try c.encode(deny, forKey: .deny)
+        try c.encode(allow, forKey: .allow)
+        try c.encode(onDeny, forKey: .onDeny)
+        try c.encode(mode, forKey: .mode)
+        try c.encode(importPath, forKey: .importPath)
+        try c.encode(rules, forKey: .rules)
+    }
+}
+
+/// One `[[syscalls.rules]]` entry: `syscall` is refused (`deny`) or permitted (`allow`) when every
+/// argument condition holds. How rules combine with `deny`, `allow` and the baseline is described
+/// on `SeccompCompiler` (InterlockSeccomp).
+public struct SyscallRuleEntry: Sendable, Codable, Equatable {
+    public enum Action: String, Sendable, Codable, CaseIterable { case deny, allow }
+
+    /// One comparison of a syscall argument (64 bits, unsigned) with `value`.
+    public struct Argument: Sendable, Codable, Equatable {
+        /// As written in a profile.
+        public enum Operator: String, Sendable, Codable, CaseIterable {
+            case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+            /// `(argument & mask) == value`
+            case maskedEqual = "&="
+        }
+        /// 0...5
+        public var index: Int
+        public var op: Operator
+        public var value: UInt64
+        /// Only with `&=`.
+        public var mask: UInt64?
+
+        enum CodingKeys: String, CodingKey { case index, op, value, mask }
+
+        public init(index: Int, op: Operator, value: UInt64, mask: UInt64? = nil) {
+            self.index = index
+            self.op = op
+            self.value = value
+            self.mask = mask
+        }
+
+        /// Every key is written; `mask` as null unless the operator is `&=`.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(index, forKey: .index)
+            try c.encode(op, forKey: .op)
+            try c.encode(value, forKey: .value)
+            try c.encode(mask, forKey: .mask)
+        }
+    }
+
+    public var syscall: String
+    public var action: Action
+    public var args: [Argument]
+
+    public init(syscall: String, action: Action = .deny, args: [Argument] = []) {
+        self.syscall = syscall
+        self.action = action
+        self.args = args
+    }
+}
+
+/// A place in a profile file: `FILE:LINE` (FILE as `ProfileError` names it).
+public struct SourceLocation: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public init(file: String, line: Int) {
+        self.file = file
+        self.line = line
+    }
+    public var description: String { "\(file):\(line)" }
+}
+
+/// Where the `[syscalls]` entries of a resolved policy were written, so that problems found later
+/// (an unknown syscall name, an import that does not parse) can name file and line. Entries of
+/// the merged arrays keep the location of the profile that first listed them.
+///
+/// Only a side table for messages: any two tables compare equal.
+public struct SyscallSourceLocations: Sendable, Equatable {
+    /// By syscall name.
+    public var deny: [String: SourceLocation] = [:]
+    /// By syscall name.
+    public var allow: [String: SourceLocation] = [:]
+    /// Parallel to `SyscallPolicy.rules` (when it was filled by the loader).
+    public var rules: [SourceLocation] = []
+    public var importPath: SourceLocation?
+
+    public init() {}
+
+    public static func == (lhs: SyscallSourceLocations, rhs: SyscallSourceLocations) -> Bool { true }
+}
+
+/// `[capabilities]`: everything is dropped in the sandbox except `keep` (capability names such as
+/// `CAP_NET_BIND_SERVICE`, held inside the sandbox's user namespace only).
+public struct CapabilitiesPolicy: Sendable, Codable, Equatable {
+    public var keep: [String] = []
+    public init(keep: [String] = []) {
+        self.keep = keep
     }
 }
 
@@ -190,6 +319,7 @@ extension Policy {
         try c.encode(syscalls, forKey: .syscalls)
         try c.encode(network, forKey: .network)
         try c.encode(limits, forKey: .limits)
+        try c.encode(capabilities, forKey: .capabilities)
     }
 }
 

@@ -27,6 +27,21 @@ extension Policy {
                 "allow": .strings(syscalls.allow),
                 "on_deny": .string(syscalls.onDeny.description),
                 "mode": .string(syscalls.mode.rawValue),
+                "import": syscalls.importPath.map(JSON.string) ?? .null,
+                "rules": .array(syscalls.rules.map { rule in
+                    .object([
+                        "syscall": .string(rule.syscall),
+                        "action": .string(rule.action.rawValue),
+                        "args": .array(rule.args.map { argument in
+                            .object([
+                                "index": .number(String(argument.index)),
+                                "op": .string(argument.op.rawValue),
+                                "value": .number(String(argument.value)),
+                                "mask": argument.mask.map { JSON.number(String($0)) } ?? .null,
+                            ])
+                        }),
+                    ])
+                }),
             ]),
             "network": .object([
                 "egress": .strings(network.egress),
@@ -37,6 +52,9 @@ extension Policy {
                 "pids": limits.pids.map { JSON.number(String($0)) } ?? .null,
                 "cpu": limits.cpu.map { JSON.number(Policy.formatNumber($0)) } ?? .null,
                 "open_files": limits.openFiles.map { JSON.number(String($0)) } ?? .null,
+            ]),
+            "capabilities": .object([
+                "keep": .strings(capabilities.keep),
             ]),
         ]).rendered(indent: "") + "\n"
     }
@@ -75,11 +93,29 @@ extension Policy {
         array("allow_env", secrets.allowEnv)
 
         out += "\n[syscalls]\n"
-        line("baseline", TOMLRender.basicString(syscalls.baseline))
+        if let importPath = syscalls.importPath {
+            // One or the other: the imported profile replaces the baseline.
+            line("import", TOMLRender.basicString(importPath))
+        } else {
+            line("baseline", TOMLRender.basicString(syscalls.baseline))
+        }
         array("deny", syscalls.deny)
         array("allow", syscalls.allow)
         line("on_deny", TOMLRender.basicString(syscalls.onDeny.description))
         line("mode", TOMLRender.basicString(syscalls.mode.rawValue))
+        for rule in syscalls.rules {
+            out += "\n[[syscalls.rules]]\n"
+            line("syscall", TOMLRender.basicString(rule.syscall))
+            line("action", TOMLRender.basicString(rule.action.rawValue))
+            // Values above Int64.max are written as negative numbers (two's complement), which
+            // the loader reads back as the same 64 bits.
+            func number(_ value: UInt64) -> String { String(Int64(bitPattern: value)) }
+            let args = rule.args.map { argument in
+                "{ index = \(argument.index), op = \(TOMLRender.basicString(argument.op.rawValue)), "
+                    + (argument.mask.map { "mask = \(number($0)), " } ?? "") + "value = \(number(argument.value)) }"
+            }
+            out += "args = [" + args.joined(separator: ", ") + "]\n"
+        }
 
         out += "\n[network]\n"
         array("egress", network.egress)
@@ -90,6 +126,9 @@ extension Policy {
         if let pids = limits.pids { line("pids", String(pids)) } else { out += "# pids: no limit\n" }
         if let cpu = limits.cpu { line("cpu", Policy.formatNumber(cpu)) } else { out += "# cpu: no limit\n" }
         if let openFiles = limits.openFiles { line("open_files", String(openFiles)) } else { out += "# open_files: no limit\n" }
+
+        out += "\n[capabilities]\n"
+        array("keep", capabilities.keep)
         return out
     }
 

@@ -45,6 +45,20 @@
 /// - `invalid value 'TEXT'; valid values: kill, errno:NAME` (syscalls.on_deny)
 /// - `unknown errno name 'NAME'; valid names: E2BIG, EACCES, …` (syscalls.on_deny)
 /// - `invalid syscall name 'TEXT'; use lowercase letters, digits and '_'`
+/// - `set either baseline or import, not both (an import replaces the baseline)` (KEY `syscalls.import`)
+/// - `import file not found: PATH` (PATH resolved against the profile's directory)
+/// - `invalid path 'PATH': a built-in profile can only import absolute paths`
+/// - `[[syscalls.rules]]` (KEY `syscalls.rules[N]`, N counting from 0 in that file's array, then
+///   `.syscall`, `.action`, `.args[M]`, `.args[M].op`, …): `expected a table, found FOUND`,
+///   `expected an array of tables, found FOUND`, `missing key 'NAME'`, `unknown key …`,
+///   `invalid value 'TEXT'; valid values: deny, allow` (action),
+///   `invalid value 'TEXT'; valid values: ==, !=, <, <=, >, >=, &=` (op),
+///   `index must be between 0 and 5, found N`, `op '&=' needs a mask`,
+///   `mask is only allowed with op '&='`,
+///   `value has bits outside the mask, so the comparison could never hold`,
+///   `expected an integer or a constant name such as "AF_INET", found FOUND`,
+///   `unknown constant 'NAME'; valid constants: …` (see `SyscallConstants`)
+/// - `unknown capability 'NAME'; valid names: CAP_AUDIT_CONTROL, …` (capabilities.keep)
 /// - `invalid environment variable name 'TEXT'; names must be non-empty and contain no '=' or NUL`
 /// - `invalid environment name 'NAME'; use letters, digits, '-' and '_'` (KEY `env.NAME`)
 ///
@@ -126,6 +140,21 @@ enum Messages {
     static func invalidSyscall(_ name: String) -> String {
         "invalid syscall name \(quote(name)); use lowercase letters, digits and '_'"
     }
+    static func unknownCapability(_ name: String) -> String {
+        "unknown capability \(quote(name)); valid names: \(CapabilityNames.numbers.keys.sorted().joined(separator: ", "))"
+    }
+    static func unknownConstant(_ name: String) -> String {
+        "unknown constant \(quote(name)); valid constants: \(SyscallConstants.values.keys.sorted().joined(separator: ", "))"
+    }
+    static func missingKey(_ name: String) -> String { "missing key \(quote(name))" }
+    static let maskRequired = "op '&=' needs a mask"
+    static let maskNotAllowed = "mask is only allowed with op '&='"
+    static let valueOutsideMask = "value has bits outside the mask, so the comparison could never hold"
+    static let baselineAndImport = "set either baseline or import, not both (an import replaces the baseline)"
+    static func relativeImportInBuiltin(_ path: String) -> String {
+        "invalid path \(quote(path)): a built-in profile can only import absolute paths"
+    }
+    static func importNotFound(_ path: String) -> String { "import file not found: \(path)" }
     static func invalidEnvVar(_ name: String) -> String {
         "invalid environment variable name \(quote(name)); names must be non-empty and contain no '=' or NUL"
     }

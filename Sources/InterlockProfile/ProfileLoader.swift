@@ -49,7 +49,8 @@ public enum ProfileLoader {
     /// Parses and validates one profile's text on its own (no `extends`, no environment choice).
     /// For `profile check`-style tools and tests; `file` labels errors.
     public static func validate(text: String, file: String) throws(ProfileError) {
-        _ = try ProfileSchema.read(bytes: Array(text.utf8), file: file)
+        _ = try ProfileSchema.read(bytes: Array(text.utf8), file: file,
+                                   directory: Paths.directory(of: Paths.absolute(file)))
     }
 
     // MARK: - Resolution
@@ -121,11 +122,11 @@ public enum ProfileLoader {
                 }
                 throw ProfileError(file: ProfileError.commandLine, key: "--profile", message: Messages.unknownBuiltin(name))
             }
-            return try ProfileSchema.read(bytes: Array(text.utf8), file: reference.display)
+            return try ProfileSchema.read(bytes: Array(text.utf8), file: reference.display, directory: nil)
         case .file(let path):
             switch FileSystem.readFile(path) {
             case .success(let bytes):
-                return try ProfileSchema.read(bytes: bytes, file: reference.display)
+                return try ProfileSchema.read(bytes: bytes, file: reference.display, directory: Paths.directory(of: path))
             case .failure(let failure):
                 let message = failure.code == ENOENT || failure.code == ENOTDIR
                     ? Messages.notFound(reference.display)
@@ -221,6 +222,11 @@ struct ProfileLayer: Equatable {
     var syscallAllow: [String] = []
     var onDeny: SyscallPolicy.OnDeny?
     var mode: SyscallPolicy.Mode?
+    /// Absolute. Setting `baseline` in a later layer clears an inherited import.
+    var importPath: String?
+    var syscallRules: [SyscallRuleEntry] = []
+    var syscallLocations = SyscallSourceLocations()
+    var keepCapabilities: [String] = []
     var egress: [String] = []
     var networkDeny: [String] = []
     var memory: UInt64?
@@ -240,11 +246,33 @@ struct ProfileLayer: Equatable {
         discover = child.discover ?? discover
         append(&allowFiles, child.allowFiles)
         append(&allowEnv, child.allowEnv)
-        baseline = child.baseline ?? baseline
-        append(&syscallDeny, child.syscallDeny)
-        append(&syscallAllow, child.syscallAllow)
+        if let childBaseline = child.baseline {
+            // `baseline` and `import` are one setting: the most derived one wins.
+            baseline = childBaseline
+            importPath = nil
+            syscallLocations.importPath = nil
+        }
+        if let childImport = child.importPath {
+            importPath = childImport
+            syscallLocations.importPath = child.syscallLocations.importPath
+        }
+        for name in child.syscallDeny where !syscallDeny.contains(name) {
+            syscallDeny.append(name)
+            syscallLocations.deny[name] = child.syscallLocations.deny[name]
+        }
+        for name in child.syscallAllow where !syscallAllow.contains(name) {
+            syscallAllow.append(name)
+            syscallLocations.allow[name] = child.syscallLocations.allow[name]
+        }
+        for (index, rule) in child.syscallRules.enumerated() where !syscallRules.contains(rule) {
+            syscallRules.append(rule)
+            if index < child.syscallLocations.rules.count {
+                syscallLocations.rules.append(child.syscallLocations.rules[index])
+            }
+        }
         onDeny = child.onDeny ?? onDeny
         mode = child.mode ?? mode
+        append(&keepCapabilities, child.keepCapabilities)
         append(&egress, child.egress)
         append(&networkDeny, child.networkDeny)
         memory = child.memory ?? memory
@@ -255,13 +283,17 @@ struct ProfileLayer: Equatable {
 
     func policy() -> Policy {
         let defaults = SyscallPolicy()
+        var syscalls = SyscallPolicy(baseline: baseline ?? defaults.baseline, deny: syscallDeny, allow: syscallAllow,
+                                     onDeny: onDeny ?? defaults.onDeny, mode: mode ?? defaults.mode,
+                                     importPath: importPath, rules: syscallRules)
+        syscalls.locations = syscallLocations
         return Policy(
             filesystem: FilesystemPolicy(readOnly: readOnly, readWrite: readWrite, hidden: hidden, tmpfs: tmpfs),
             secrets: SecretsPolicy(discover: discover ?? SecretsPolicy().discover, allowFiles: allowFiles, allowEnv: allowEnv),
-            syscalls: SyscallPolicy(baseline: baseline ?? defaults.baseline, deny: syscallDeny, allow: syscallAllow,
-                                    onDeny: onDeny ?? defaults.onDeny, mode: mode ?? defaults.mode),
+            syscalls: syscalls,
             network: NetworkPolicy(egress: egress, deny: networkDeny),
-            limits: LimitsPolicy(memory: memory, pids: pids, cpu: cpu, openFiles: openFiles))
+            limits: LimitsPolicy(memory: memory, pids: pids, cpu: cpu, openFiles: openFiles),
+            capabilities: CapabilitiesPolicy(keep: keepCapabilities))
     }
 }
 
@@ -275,33 +307,40 @@ struct ParsedProfile {
 
 /// The profile schema: which keys exist, what type each has, what values are valid.
 enum ProfileSchema {
-    static let topLevelKeys = ["default_env", "env", "extends", "filesystem", "limits", "network", "secrets", "syscalls"]
+    static let topLevelKeys = ["capabilities", "default_env", "env", "extends", "filesystem", "limits", "network", "secrets", "syscalls"]
     static let sectionKeys: [String: [String]] = [
         "filesystem": ["hidden", "read_only", "read_write", "tmpfs"],
         "secrets": ["allow_env", "allow_files", "discover"],
-        "syscalls": ["allow", "baseline", "deny", "mode", "on_deny"],
+        "syscalls": ["allow", "baseline", "deny", "import", "mode", "on_deny", "rules"],
         "network": ["deny", "egress"],
         "limits": ["cpu", "memory", "open_files", "pids"],
+        "capabilities": ["keep"],
     ]
-    static let sectionNames = ["filesystem", "limits", "network", "secrets", "syscalls"]
+    static let sectionNames = ["capabilities", "filesystem", "limits", "network", "secrets", "syscalls"]
+    static let ruleKeys = ["action", "args", "syscall"]
+    static let argumentKeys = ["index", "mask", "op", "value"]
+    static let argumentIndexRange: ClosedRange<Int64> = 0...5
 
     static let memoryMinimum: UInt64 = 1 << 20
     static let pidsRange: ClosedRange<Int64> = 1...4_194_304  // the kernel's PID_MAX_LIMIT
     static let openFilesRange: ClosedRange<Int64> = 16...1_073_741_816  // the largest fs.nr_open systemd sets
 
-    static func read(bytes: [UInt8], file: String) throws(ProfileError) -> ParsedProfile {
+    /// `directory`: the absolute directory of the profile file, against which a relative `import`
+    /// is resolved; nil for built-in profiles.
+    static func read(bytes: [UInt8], file: String, directory: String?) throws(ProfileError) -> ParsedProfile {
         let document: TOMLTable
         do {
             document = try TOML.parse(bytes: bytes, file: file)
         } catch {
             throw ProfileError(error)
         }
-        return try SchemaReader(file: file).profile(document)
+        return try SchemaReader(file: file, directory: directory).profile(document)
     }
 }
 
 private struct SchemaReader {
     let file: String
+    let directory: String?
 
     func fail(_ value: TOMLValue, _ message: String) -> ProfileError {
         ProfileError(file: file, line: value.line, key: value.key, message: message)
@@ -341,6 +380,7 @@ private struct SchemaReader {
 
     func readSection(_ section: String, _ value: TOMLValue, into layer: inout ProfileLayer) throws(ProfileError) {
         let entries = try table(value).entries
+        var baselineValue: TOMLValue?
         for (key, value) in entries {
             switch (section, key) {
             case ("filesystem", "read_only"): layer.readOnly += try paths(value)
@@ -350,9 +390,33 @@ private struct SchemaReader {
             case ("secrets", "discover"): layer.discover = try boolean(value)
             case ("secrets", "allow_files"): layer.allowFiles += try paths(value)
             case ("secrets", "allow_env"): layer.allowEnv += try strings(value, check: envVarProblem)
-            case ("syscalls", "baseline"): layer.baseline = try choice(value, SyscallPolicy.baselines)
-            case ("syscalls", "deny"): layer.syscallDeny += try strings(value, check: syscallProblem)
-            case ("syscalls", "allow"): layer.syscallAllow += try strings(value, check: syscallProblem)
+            case ("syscalls", "baseline"):
+                layer.baseline = try choice(value, SyscallPolicy.baselines)
+                baselineValue = value
+            case ("syscalls", "deny"):
+                for (name, line) in try locatedStrings(value, check: syscallProblem) where !layer.syscallDeny.contains(name) {
+                    layer.syscallDeny.append(name)
+                    layer.syscallLocations.deny[name] = SourceLocation(file: file, line: line)
+                }
+            case ("syscalls", "allow"):
+                for (name, line) in try locatedStrings(value, check: syscallProblem) where !layer.syscallAllow.contains(name) {
+                    layer.syscallAllow.append(name)
+                    layer.syscallLocations.allow[name] = SourceLocation(file: file, line: line)
+                }
+            case ("syscalls", "import"):
+                layer.importPath = try importPath(value)
+                layer.syscallLocations.importPath = SourceLocation(file: file, line: value.line)
+            case ("syscalls", "rules"):
+                guard let array = value.array else {
+                    throw fail(value, Messages.wrongType(expected: "an array of tables", found: value.typeName))
+                }
+                for (index, element) in array.enumerated() {
+                    let rule = try syscallRule(element, key: value.key + "[\(index)]")
+                    guard !layer.syscallRules.contains(rule) else { continue }
+                    layer.syscallRules.append(rule)
+                    layer.syscallLocations.rules.append(SourceLocation(file: file, line: element.line))
+                }
+            case ("capabilities", "keep"): layer.keepCapabilities += try strings(value, check: capabilityProblem)
             case ("syscalls", "on_deny"): layer.onDeny = try onDeny(value)
             case ("syscalls", "mode"):
                 let text = try choice(value, SyscallPolicy.Mode.allCases.map(\.rawValue))
@@ -366,6 +430,139 @@ private struct SchemaReader {
             default:
                 throw fail(value, Messages.unknownKey(key, valid: ProfileSchema.sectionKeys[section] ?? []))
             }
+        }
+        if let baselineValue, layer.importPath != nil, let importLine = layer.syscallLocations.importPath?.line {
+            throw ProfileError(file: file, line: importLine, key: TOMLKey.render(baselineValue.path.dropLast() + ["import"]),
+                               message: Messages.baselineAndImport)
+        }
+    }
+
+    // MARK: Syscall rules
+
+    /// A relative path is resolved against the profile's directory; the file must exist.
+    func importPath(_ value: TOMLValue) throws(ProfileError) -> String {
+        let text = try nonEmptyString(value)
+        if text.utf8.contains(0) { throw fail(value, Messages.invalidPath(text, "paths must not contain NUL characters")) }
+        let resolved: String
+        if text.hasPrefix("/") {
+            resolved = Paths.normalize(text)
+        } else if let directory {
+            resolved = Paths.normalize(Paths.join(directory, text))
+        } else {
+            throw fail(value, Messages.relativeImportInBuiltin(text))
+        }
+        guard FileSystem.isRegularFile(resolved) else { throw fail(value, Messages.importNotFound(resolved)) }
+        return resolved
+    }
+
+    /// One `[[syscalls.rules]]` table. `key` names it in errors: `syscalls.rules[2]`.
+    func syscallRule(_ value: TOMLValue, key: String) throws(ProfileError) -> SyscallRuleEntry {
+        let fail = { (value: TOMLValue, key: String, message: String) in
+            ProfileError(file: self.file, line: value.line, key: key, message: message)
+        }
+        guard let entries = value.table else {
+            throw fail(value, key, Messages.wrongType(expected: "a table", found: value.typeName))
+        }
+        var syscall: String?
+        var action = SyscallRuleEntry.Action.deny
+        var args: [SyscallRuleEntry.Argument] = []
+        for (name, field) in entries.entries {
+            let fieldKey = key + "." + name
+            switch name {
+            case "syscall":
+                guard let text = field.string else {
+                    throw fail(field, fieldKey, Messages.wrongType(expected: "a string", found: field.typeName))
+                }
+                if let problem = syscallProblem(text) { throw fail(field, fieldKey, problem) }
+                syscall = text
+            case "action":
+                guard let text = field.string else {
+                    throw fail(field, fieldKey, Messages.wrongType(expected: "a string", found: field.typeName))
+                }
+                guard let parsed = SyscallRuleEntry.Action(rawValue: text) else {
+                    throw fail(field, fieldKey, Messages.invalidChoice(text, SyscallRuleEntry.Action.allCases.map(\.rawValue)))
+                }
+                action = parsed
+            case "args":
+                guard let array = field.array else {
+                    throw fail(field, fieldKey, Messages.wrongType(expected: "an array of tables", found: field.typeName))
+                }
+                for (position, element) in array.enumerated() {
+                    args.append(try ruleArgument(element, key: fieldKey + "[\(position)]"))
+                }
+            default:
+                throw fail(field, fieldKey, Messages.unknownKey(name, valid: ProfileSchema.ruleKeys))
+            }
+        }
+        guard let syscall else { throw fail(value, key, Messages.missingKey("syscall")) }
+        return SyscallRuleEntry(syscall: syscall, action: action, args: args)
+    }
+
+    /// `{ index = 0, op = "==", value = 17 }`, `{ index = 1, op = "&=", mask = 0xf, value = "SOCK_RAW" }`.
+    func ruleArgument(_ value: TOMLValue, key: String) throws(ProfileError) -> SyscallRuleEntry.Argument {
+        let fail = { (value: TOMLValue, key: String, message: String) in
+            ProfileError(file: self.file, line: value.line, key: key, message: message)
+        }
+        guard let entries = value.table else {
+            throw fail(value, key, Messages.wrongType(expected: "a table", found: value.typeName))
+        }
+        var index: Int?
+        var op: SyscallRuleEntry.Argument.Operator?
+        var number: UInt64?
+        var mask: (value: UInt64, field: TOMLValue)?
+        for (name, field) in entries.entries {
+            let fieldKey = key + "." + name
+            switch name {
+            case "index":
+                guard let n = field.integer else {
+                    throw fail(field, fieldKey, Messages.wrongType(expected: "an integer", found: field.typeName))
+                }
+                guard ProfileSchema.argumentIndexRange.contains(n) else {
+                    throw fail(field, fieldKey, Messages.outOfRange("index", ProfileSchema.argumentIndexRange, found: n))
+                }
+                index = Int(n)
+            case "op":
+                guard let text = field.string else {
+                    throw fail(field, fieldKey, Messages.wrongType(expected: "a string", found: field.typeName))
+                }
+                guard let parsed = SyscallRuleEntry.Argument.Operator(rawValue: text) else {
+                    throw fail(field, fieldKey, Messages.invalidChoice(text, SyscallRuleEntry.Argument.Operator.allCases.map(\.rawValue)))
+                }
+                op = parsed
+            case "value":
+                number = try argumentValue(field, key: fieldKey)
+            case "mask":
+                mask = (try argumentValue(field, key: fieldKey), field)
+            default:
+                throw fail(field, fieldKey, Messages.unknownKey(name, valid: ProfileSchema.argumentKeys))
+            }
+        }
+        guard let index else { throw fail(value, key, Messages.missingKey("index")) }
+        guard let op else { throw fail(value, key, Messages.missingKey("op")) }
+        guard let number else { throw fail(value, key, Messages.missingKey("value")) }
+        if op == .maskedEqual {
+            guard let mask else { throw fail(value, key, Messages.maskRequired) }
+            if number & ~mask.value != 0 { throw fail(value, key, Messages.valueOutsideMask) }
+            return SyscallRuleEntry.Argument(index: index, op: op, value: number, mask: mask.value)
+        }
+        if let mask { throw fail(mask.field, key + ".mask", Messages.maskNotAllowed) }
+        return SyscallRuleEntry.Argument(index: index, op: op, value: number)
+    }
+
+    /// An integer (negative numbers are 64-bit two's complement: -1 is 0xffffffffffffffff) or a
+    /// name from `SyscallConstants`.
+    func argumentValue(_ field: TOMLValue, key: String) throws(ProfileError) -> UInt64 {
+        switch field.storage {
+        case .integer(let n):
+            return UInt64(bitPattern: n)
+        case .string(let name):
+            guard let number = SyscallConstants.value(of: name) else {
+                throw ProfileError(file: file, line: field.line, key: key, message: Messages.unknownConstant(name))
+            }
+            return number
+        default:
+            throw ProfileError(file: file, line: field.line, key: key,
+                               message: Messages.wrongType(expected: "an integer or a constant name such as \"AF_INET\"", found: field.typeName))
         }
     }
 
@@ -402,6 +599,20 @@ private struct SchemaReader {
             guard let text = element.string else { throw fail(element, Messages.wrongElementType(found: element.typeName)) }
             if let problem = check(text) { throw fail(element, problem) }
             result.append(text)
+        }
+        return result
+    }
+
+    /// Like `strings`, with the line of each element.
+    func locatedStrings(_ value: TOMLValue, check: (String) -> String?) throws(ProfileError) -> [(String, Int)] {
+        guard let array = value.array else {
+            throw fail(value, Messages.wrongType(expected: "an array of strings", found: value.typeName))
+        }
+        var result: [(String, Int)] = []
+        for element in array {
+            guard let text = element.string else { throw fail(element, Messages.wrongElementType(found: element.typeName)) }
+            if let problem = check(text) { throw fail(element, problem) }
+            result.append((text, element.line))
         }
         return result
     }
@@ -484,6 +695,10 @@ private struct SchemaReader {
     func syscallProblem(_ name: String) -> String? {
         let valid = !name.isEmpty && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
         return valid ? nil : Messages.invalidSyscall(name)
+    }
+
+    func capabilityProblem(_ name: String) -> String? {
+        CapabilityNames.numbers[name] == nil ? Messages.unknownCapability(name) : nil
     }
 
     func envVarProblem(_ name: String) -> String? {

@@ -12,7 +12,7 @@ struct Interlock: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interlock",
         abstract: "Run AI coding agents and their tools in a sandbox defined by a per-project profile.",
-        subcommands: [Run.self, ProfileCommand.self, AuditCommand.self, Doctor.self]
+        subcommands: [Run.self, ProfileCommand.self, AuditCommand.self, Replay.self, Doctor.self]
     )
 }
 
@@ -201,8 +201,8 @@ struct ProfileCommand: ParsableCommand {
                 o.env = env
                 let resolved: Policy
                 do { (resolved, _) = try o.resolve() } catch { Shell.fail(error) }
-                do { _ = try SeccompCompiler.compile(resolved.syscalls) } catch {
-                    Shell.fail(.invalid("\(resolved.sources.last ?? "profile")\(env.map { " (env \($0))" } ?? ""): \(error.message)"))
+                do { _ = try SeccompCompiler.compile(SeccompCompiler.ruleSet(for: resolved), notify: false) } catch {
+                    Shell.fail(.invalid(error.message + (env.map { " (env \($0))" } ?? "")))
                 }
             }
             print("ok: \(policy.sources.joined(separator: " <- "))" + (policy.environments.isEmpty ? "" : "; environments: \(policy.environments.joined(separator: ", "))"))

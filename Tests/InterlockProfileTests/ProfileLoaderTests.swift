@@ -280,13 +280,13 @@ final class ProfileLoaderTests: XCTestCase {
     func testUnknownKeys() throws {
         let p = dir.path + "/p.toml"
         XCTAssertEqual(try errorText("\n[filesytem]\nread_only = []\n"),
-                       "\(p):2: filesytem: unknown key 'filesytem'; valid keys: default_env, env, extends, filesystem, limits, network, secrets, syscalls")
+                       "\(p):2: filesytem: unknown key 'filesytem'; valid keys: capabilities, default_env, env, extends, filesystem, limits, network, secrets, syscalls")
         XCTAssertEqual(try errorText("[filesystem]\nread_onyl = []\n"),
                        "\(p):2: filesystem.read_onyl: unknown key 'read_onyl'; valid keys: hidden, read_only, read_write, tmpfs")
         XCTAssertEqual(try errorText("[secrets]\ndiscovery = true\n"),
                        "\(p):2: secrets.discovery: unknown key 'discovery'; valid keys: allow_env, allow_files, discover")
         XCTAssertEqual(try errorText("[syscalls]\nbase = \"agent\"\n"),
-                       "\(p):2: syscalls.base: unknown key 'base'; valid keys: allow, baseline, deny, mode, on_deny")
+                       "\(p):2: syscalls.base: unknown key 'base'; valid keys: allow, baseline, deny, import, mode, on_deny, rules")
         XCTAssertEqual(try errorText("[network]\nallow = []\n"),
                        "\(p):2: network.allow: unknown key 'allow'; valid keys: deny, egress")
         XCTAssertEqual(try errorText("[limits]\nmem = 1\n"),
@@ -294,7 +294,7 @@ final class ProfileLoaderTests: XCTestCase {
         XCTAssertEqual(try errorText("[env.staging]\nnetwork.egres = []\n"),
                        "\(p):2: env.staging.network.egres: unknown key 'egres'; valid keys: deny, egress")
         XCTAssertEqual(try errorText("[env.staging]\nextends = \"x\"\n"),
-                       "\(p):2: env.staging.extends: unknown key 'extends'; valid keys: filesystem, limits, network, secrets, syscalls")
+                       "\(p):2: env.staging.extends: unknown key 'extends'; valid keys: capabilities, filesystem, limits, network, secrets, syscalls")
     }
 
     func testWrongTypes() throws {

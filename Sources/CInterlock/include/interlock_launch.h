@@ -41,6 +41,7 @@ typedef struct {
     uint64_t clone_flags;          // CLONE_NEW* flags for clone3 (cgroup ns is entered later)
     int unshare_cgroup;            // unshare(CLONE_NEWCGROUP) after the supervisor placed us
     uint32_t inner_uid, inner_gid; // ids inside the user namespace
+    uint64_t keep_caps;            // capabilities kept in the sandbox's user namespace (bit mask)
     int drop_groups;               // setgroups(0, NULL) is allowed (supervisor wrote "allow")
     const char *hostname;
 

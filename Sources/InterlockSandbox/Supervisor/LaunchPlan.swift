@@ -11,6 +11,11 @@ public struct LaunchPlan: Sendable {
     public var identity: Identity
     public var mounts: MountPlan
     public var seccomp: SeccompProgram
+    /// The rules the filter was compiled from: the supervisor decides notified calls with them.
+    public var syscallRules: SyscallRuleSet
+    /// Refused syscalls go to the supervisor (seccomp user notification) to be recorded.
+    public var notify: Bool
+    public var keepCapabilities: UInt64
     public var rlimits: [(resource: Int32, value: UInt64)]
     public var limits: LimitsPolicy
     public var executable: String
@@ -28,8 +33,14 @@ public struct LaunchPlan: Sendable {
         guard let name = command.first, !name.isEmpty else { throw .invalid("no command given: interlock run [options] -- COMMAND [ARGS…]") }
         let identity = Identity.forCaller(workspace: workspace)
         let mounts = try MountPlan.build(policy: policy, workspace: workspace, home: home, privileged: identity.privileged)
-        let seccomp: SeccompProgram
-        do { seccomp = try SeccompCompiler.compile(policy.syscalls) } catch { throw .invalid(error.message) }
+        // Without user notification the filter still refuses, but nothing could be recorded.
+        let notify = il_seccomp_user_notif_available() == 1
+        let rules: SyscallRuleSet, seccomp: SeccompProgram
+        do {
+            rules = try SeccompCompiler.ruleSet(for: policy)
+            seccomp = try SeccompCompiler.compile(rules, notify: notify)
+        } catch { throw .invalid(error.message) }
+        let keep = try Capabilities.mask(policy.capabilities.keep)
 
         var rlimits: [(Int32, UInt64)] = []
         let limits = policy.limits
@@ -45,7 +56,8 @@ public struct LaunchPlan: Sendable {
         }
         let executable = try resolveCommand(name, workingDirectory: workingDirectory, environment: environment,
                                             reachable: { identity.privileged ? MountPlan.reachableByOthers($0, binds: mounts) : true })
-        return LaunchPlan(identity: identity, mounts: mounts, seccomp: seccomp, rlimits: rlimits, limits: limits,
+        return LaunchPlan(identity: identity, mounts: mounts, seccomp: seccomp, syscallRules: rules, notify: notify,
+                          keepCapabilities: keep, rlimits: rlimits, limits: limits,
                           executable: executable, arguments: command, environment: environment,
                           workingDirectory: workingDirectory, hostname: "interlock")
     }

@@ -4,6 +4,7 @@ import Glibc
 import CInterlock
 import InterlockAudit
 import InterlockProfile
+import InterlockSeccomp
 
 /// Runs one command in a sandbox and stays with it until it ends: relays the terminal,
 /// forwards signals, suspends with it on Ctrl-Z, and tears everything down afterwards.
@@ -115,6 +116,8 @@ public final class Supervisor {
         let filterBytes = arena.array(plan.seccomp.bytes)
         spec.filter = filterBytes.map { UnsafeRawPointer($0) }
         spec.filter_len = UInt16(plan.seccomp.instructionCount)
+        spec.notify = plan.notify ? 1 : 0
+        spec.keep_caps = plan.keepCapabilities
         spec.path = arena.string(plan.executable)
         spec.argv = arena.stringArray(plan.arguments)
         spec.envp = arena.stringArray(plan.environment)
@@ -180,14 +183,42 @@ public final class Supervisor {
             throw .setup(reason)
         }
         if wantsTerminal && terminal == nil { throw abort("the sandbox did not hand over its terminal") }
+        // The worker hands over the filter's listener just before execve (after the terminal).
+        var auditor: SyscallAuditor? = nil
+        if plan.notify {
+            var listener: Int32 = -1
+            guard il_recv_fds(sync[0], &listener, 1) == 0 else { throw abort("the sandbox did not hand over its seccomp listener") }
+            let a = SyscallAuditor(listener: listener, sandbox: runID, log: audit, decide: Self.decider(plan.syscallRules))
+            do { try a.start() } catch { throw abort("\(error)") }
+            auditor = a
+        }
 
         let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal)
-        let blocked: [String: Int] = [:]
+        let blocked = auditor?.finish().bySyscall ?? [:]
         audit?.append(AuditRecord(sandbox: runID, kind: .lifecycle, action: "exit", detail: [
             ("exit_code", .int(Int64(code))),
             ("blocked_syscalls", .object(blocked.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
         ]))
         return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths, blockedSyscalls: blocked, auditPath: audit?.path)
+    }
+
+    /// Answers a notified call the way the rules say. The filter only notifies calls the rules
+    /// refuse; should the two ever disagree, the call is refused (fail closed).
+    static func decider(_ rules: SyscallRuleSet) -> SyscallAuditor.Decide {
+        { _, number, arguments in
+            let rule: SyscallRule
+            switch rules.evaluate(syscallNumber: number, arguments: arguments) {
+            case .denied(let r): rule = r
+            case .silentErrno(let e, let r): return SyscallDecision(response: .fail(e), rule: r.label)
+            case .allowed: return SyscallDecision(response: .fail(EPERM), rule: "filter (rules disagree: refused)")
+            }
+            let name = rule.label
+            if rules.mode == .learn { return SyscallDecision(response: .proceed, rule: name) }
+            switch rules.onDeny {
+            case .kill: return SyscallDecision(response: .killProcess, rule: name)
+            case .errno(let e): return SyscallDecision(response: .fail(ErrnoNames.value(of: e) ?? EPERM), rule: name)
+            }
+        }
     }
 
     private struct SetupFailure { var err: Int32; var step: String }

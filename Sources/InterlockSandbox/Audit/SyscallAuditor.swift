@@ -1,0 +1,194 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CInterlock
+import InterlockAudit
+import InterlockProfile
+import InterlockSeccomp
+import Synchronization
+
+/// What the supervisor does with one notified syscall.
+public struct SyscallDecision: Sendable {
+    public enum Response: Sendable, Equatable {
+        case fail(Int32)      // the call returns -1 with this errno
+        case killProcess      // the calling process is killed (on_deny = "kill")
+        case proceed          // learn mode: recorded, then allowed to run
+    }
+    public var response: Response
+    /// The rule that matched, e.g. "baseline agent: mount".
+    public var rule: String
+    public init(response: Response, rule: String) {
+        self.response = response
+        self.rule = rule
+    }
+}
+
+/// Receives every syscall the filter refers to the supervisor (seccomp user notification),
+/// answers it, and records it. Runs on its own thread, never on an event loop: the calling
+/// thread in the sandbox is blocked until we answer.
+///
+/// Bursts lose nothing: the kernel queues notifications and each blocked call waits for its
+/// answer. To keep the log and memory bounded, the first `fullRecords` events of each
+/// (program, syscall, rule) are written in full and the rest counted; the counts are written
+/// as aggregate records (`count`) when the sandbox ends, so records + counts are exact.
+public final class SyscallAuditor: Sendable {
+    public typealias Decide = @Sendable (_ syscall: String, _ number: Int32, _ arguments: [UInt64]) -> SyscallDecision
+
+    public struct Summary: Sendable {
+        /// Blocked calls per syscall name (exact).
+        public var bySyscall: [String: Int] = [:]
+        public var total: Int { bySyscall.values.reduce(0, +) }
+    }
+
+    static let fullRecords = 50
+    static let maxKeys = 4096
+
+    private struct State {
+        var summary = Summary()
+        /// Events per (pid, syscall, rule), and the first full record of each.
+        var pending: [String: Int] = [:]
+        var samples: [String: AuditRecord] = [:]
+        var finished = false
+    }
+
+    private let listener: Int32
+    private let sandbox: String
+    private let log: AuditLog?
+    private let decide: Decide
+    private let state = Mutex(State())
+
+    public init(listener: Int32, sandbox: String, log: AuditLog?, decide: @escaping Decide) {
+        self.listener = listener
+        self.sandbox = sandbox
+        self.log = log
+        self.decide = decide
+    }
+
+    /// Starts the receiving thread. It ends by itself when no process uses the filter any more.
+    public func start() throws {
+        let box = Unmanaged.passRetained(self)
+        var tid = pthread_t()
+        let rc = pthread_create(&tid, nil, { context in
+            let auditor = Unmanaged<SyscallAuditor>.fromOpaque(context!).takeRetainedValue()
+            auditor.loop()
+            return nil
+        }, box.toOpaque())
+        guard rc == 0 else {
+            box.release()
+            throw SystemCallError("start the syscall audit thread", errno: rc)
+        }
+        threadID.withLock { $0 = tid }
+    }
+
+    private let threadID = Mutex<pthread_t?>(nil)
+
+    /// Waits for the thread (the sandbox is gone, so the filter's listener hangs up), writes
+    /// aggregate records, and returns the exact counts.
+    public func finish() -> Summary {
+        if let tid = threadID.withLock({ $0 }) { pthread_join(tid, nil) }
+        close(listener)
+        return state.withLock { s in
+            if !s.finished {
+                s.finished = true
+                for (key, count) in s.pending.sorted(by: { $0.key < $1.key }) where count > Self.fullRecords {
+                    guard var aggregate = s.samples[key] else { continue }
+                    aggregate.time = AuditClock.now()
+                    aggregate.count = count - Self.fullRecords
+                    aggregate.detail.append(("aggregate", .string("identical events after the first \(Self.fullRecords), counted")))
+                    log?.append(aggregate)
+                }
+            }
+            return s.summary
+        }
+    }
+
+    private func loop() {
+        while true {
+            var p = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            let r = poll(&p, 1, -1)
+            if r < 0 { if errno == EINTR { continue }; return }
+            if p.revents & Int16(POLLIN) == 0 { return }  // POLLHUP: no process uses the filter any more
+            var n = il_notification()
+            if il_notif_recv(listener, &n) != 0 {
+                if errno == EINTR || errno == ENOENT { continue }
+                return
+            }
+            handle(n)
+        }
+    }
+
+    private func handle(_ n: il_notification) {
+        let args = withUnsafeBytes(of: n.args) { Array($0.bindMemory(to: UInt64.self)) }
+        let name = SyscallNames.name(n.nr)
+        let decision = decide(name, n.nr, args)
+        let pid = pid_t(bitPattern: n.pid)
+        // Count first (exact, always); only the first events of a (process, syscall, rule) are
+        // inspected and written in full, so a tight loop of refusals stays cheap.
+        let (full, key) = state.withLock { s -> (Bool, String) in
+            s.summary.bySyscall[name, default: 0] += 1
+            var key = "\(pid)|\(name)|\(decision.rule)"
+            if s.pending[key] == nil && s.pending.count >= Self.maxKeys { key = "*|\(name)|\(decision.rule)" }
+            s.pending[key, default: 0] += 1
+            return (s.pending[key, default: 0] <= Self.fullRecords, key)
+        }
+        // Pointers are read while the caller is still blocked; then make sure the notification
+        // is still the same call (the thread may have died meanwhile).
+        var record: AuditRecord? = nil
+        if full {
+            let decoded = ArgumentDecoder.decode(syscall: name, arguments: args, pid: pid)
+            var detail: [(String, JSONValue)] = [
+                ("syscall", .string(name)), ("nr", .int(Int64(n.nr))),
+                ("args", .array(args.map { .string("0x" + String($0, radix: 16)) })),
+            ]
+            if !decoded.isEmpty { detail.append(("decoded", .object(decoded))) }
+            if case .fail(let e) = decision.response { detail.append(("errno", .string(ErrnoText.name(e)))) }
+            record = AuditRecord(sandbox: sandbox, kind: .syscall, action: Self.action(decision.response), pid: pid,
+                                 exe: ProcessInfo.exe(pid), argv: ProcessInfo.argv(pid), rule: decision.rule, detail: detail)
+        }
+        let valid = il_notif_id_valid(listener, n.id) == 1
+        switch decision.response {
+        case .fail(let e): _ = il_notif_respond(listener, n.id, e, 0)
+        case .proceed: _ = il_notif_respond(listener, n.id, 0, 1)
+        case .killProcess:
+            kill(pid, SIGKILL)
+            _ = il_notif_respond(listener, n.id, EPERM, 0)
+        }
+        guard var record else { return }
+        if !valid { record.detail.append(("note", .string("the calling thread was gone before the answer"))) }
+        state.withLock { s in
+            if s.samples[key] == nil { s.samples[key] = record }
+        }
+        log?.append(record)
+    }
+
+    static func action(_ response: SyscallDecision.Response) -> String {
+        switch response {
+        case .fail: "deny"
+        case .killProcess: "kill"
+        case .proceed: "learn"
+        }
+    }
+}
+
+/// /proc views of a sandboxed process, from the supervisor's side.
+enum ProcessInfo {
+    static func exe(_ pid: pid_t) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func argv(_ pid: pid_t) -> [String]? {
+        guard let raw = FileIO.read("/proc/\(pid)/cmdline"), !raw.isEmpty else { return nil }
+        var parts = raw.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        if parts.last == "" { parts.removeLast() }
+        return parts
+    }
+}
+
+enum ErrnoText {
+    static func name(_ e: Int32) -> String {
+        SyscallPolicy.errnoNumbers.first { $0.value == e }?.key ?? "errno \(e)"
+    }
+}

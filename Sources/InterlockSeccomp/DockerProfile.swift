@@ -1,0 +1,410 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import InterlockProfile
+
+/// A Docker / OCI seccomp profile (the JSON of `docker run --security-opt seccomp=…` and of an OCI
+/// runtime config's `linux.seccomp`), and how it becomes rules.
+///
+/// Read: `defaultAction`, `defaultErrnoRet`, `architectures` and `archMap` (only checked for
+/// shape: whatever they say, only native syscalls pass, see below), and `syscalls[]` with
+/// `names` (or the old `name`), `action`, `errnoRet`, `args[] {index, value, valueTwo, op}`,
+/// `includes` / `excludes` `{caps, arches, minKernel}`. Other members (`comment`, `flags`,
+/// `listenerPath`, …) are ignored.
+///
+/// Conversion, as moby and runc do it:
+/// - an entry applies when every capability in `includes.caps` is kept, the native architecture
+///   (`amd64` here) is in `includes.arches` (if given), and the running kernel is at least
+///   `includes.minKernel`; it does not when any capability of `excludes.caps` is kept, the
+///   native architecture is in `excludes.arches`, or the kernel is at least `excludes.minKernel`.
+///   Interlock keeps no capability unless `[capabilities] keep` names it.
+/// - names this architecture does not have (`chown32`, `_llseek`, …) or that nobody knows are
+///   skipped (runc ignores them too);
+/// - actions: `SCMP_ACT_ALLOW`, `SCMP_ACT_LOG` → allow; `SCMP_ACT_ERRNO` with errno ENOSYS →
+///   `.errnoSilently(ENOSYS)` (a profile's way of saying "this syscall does not exist": clone3);
+///   any other `SCMP_ACT_ERRNO`, `SCMP_ACT_KILL`, `SCMP_ACT_KILL_THREAD`,
+///   `SCMP_ACT_KILL_PROCESS`, `SCMP_ACT_TRAP`, `SCMP_ACT_TRACE`, `SCMP_ACT_NOTIFY` → `.deny`:
+///   the policy's `on_deny` decides the errno (or kill), and the refusal is audited;
+/// - a rule whose action is the default action is dropped (runc does; libseccomp refuses it);
+/// - conditions: `SCMP_CMP_EQ/NE/LT/LE/GT/GE` compare `value`; `SCMP_CMP_MASKED_EQ` is
+///   `argument & value == valueTwo`;
+/// - order: for each syscall, the unconditional rules first (in libseccomp an unconditional rule
+///   overrides every conditional one of its syscall), then the conditional ones in file order.
+/// - other architectures: the compiled filter kills the process on any syscall of an
+///   architecture but the native one, whatever `architectures` lists (x86 and x32 included).
+public struct DockerSeccompProfile: Sendable, Equatable {
+    public struct Filter: Sendable, Equatable {
+        public var caps: [String]
+        public var arches: [String]
+        public var minKernel: String?
+        public init(caps: [String] = [], arches: [String] = [], minKernel: String? = nil) {
+            self.caps = caps
+            self.arches = arches
+            self.minKernel = minKernel
+        }
+    }
+
+    public struct Arg: Sendable, Equatable {
+        public var index: Int
+        public var value: UInt64
+        public var valueTwo: UInt64
+        public var op: String
+        public init(index: Int, value: UInt64, valueTwo: UInt64 = 0, op: String) {
+            self.index = index
+            self.value = value
+            self.valueTwo = valueTwo
+            self.op = op
+        }
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public var names: [String]
+        public var action: String
+        public var errnoRet: UInt32?
+        public var args: [Arg]
+        public var includes: Filter
+        public var excludes: Filter
+        public init(names: [String], action: String, errnoRet: UInt32? = nil, args: [Arg] = [],
+                    includes: Filter = Filter(), excludes: Filter = Filter()) {
+            self.names = names
+            self.action = action
+            self.errnoRet = errnoRet
+            self.args = args
+            self.includes = includes
+            self.excludes = excludes
+        }
+    }
+
+    public var defaultAction: String
+    public var defaultErrnoRet: UInt32?
+    public var architectures: [String]
+    public var syscalls: [Entry]
+
+    public init(defaultAction: String, defaultErrnoRet: UInt32? = nil, architectures: [String] = [], syscalls: [Entry]) {
+        self.defaultAction = defaultAction
+        self.defaultErrnoRet = defaultErrnoRet
+        self.architectures = architectures
+        self.syscalls = syscalls
+    }
+
+    /// What the conversion needs to know about the sandbox.
+    public struct Host: Sendable, Equatable {
+        /// Docker's name of the native architecture: `amd64`, `arm64`, …
+        public var architecture: String
+        /// Capabilities kept in the sandbox (`CAP_…`).
+        public var capabilities: Set<String>
+        public var kernel: KernelVersion
+
+        public init(architecture: String = Host.nativeArchitecture, capabilities: Set<String> = [],
+                    kernel: KernelVersion = .running) {
+            self.architecture = architecture
+            self.capabilities = capabilities
+            self.kernel = kernel
+        }
+
+        public static var nativeArchitecture: String {
+            #if arch(x86_64)
+            return "amd64"
+            #elseif arch(arm64)
+            return "arm64"
+            #else
+            return "unknown"
+            #endif
+        }
+    }
+
+    // MARK: Reading
+
+    /// Reads a profile file; errors name the path.
+    public static func load(path: String) throws(SeccompError) -> DockerSeccompProfile {
+        let bytes: [UInt8]
+        switch readFile(path) {
+        case .success(let content): bytes = content
+        case .failure(let failure):
+            throw SeccompError(message: "\(path): cannot read: \(String(cString: strerror(failure.code)))")
+        }
+        do {
+            return try parse(bytes)
+        } catch {
+            throw SeccompError(message: "\(path): \(error.message)")
+        }
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(SeccompError) -> DockerSeccompProfile {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes)
+        } catch {
+            throw SeccompError(message: "invalid JSON: \(error.description)")
+        }
+        return try ProfileReader().profile(document)
+    }
+
+    // MARK: Converting
+
+    /// The profile's default action and its rules for this host. `origin` names them
+    /// (`baseline docker`, `import /path.json`); with `numbered`, each rule's origin adds the
+    /// entry it came from (`import /path.json syscalls[3]`).
+    public func rules(origin: String, host: Host = Host(), numbered: Bool = false)
+        throws(SeccompError) -> (defaultAction: RuleAction, rules: [SyscallRule]) {
+        let defaultAction = try Self.action(defaultAction, errno: defaultErrnoRet ?? UInt32(EPERM), key: "defaultAction")
+        var unconditional: [SyscallRule] = []
+        var conditional: [SyscallRule] = []
+        for (position, entry) in syscalls.enumerated() where applies(entry, host: host) {
+            let key = "syscalls[\(position)]"
+            let action = try Self.action(entry.action, errno: entry.errnoRet ?? UInt32(EPERM), key: key + ".action")
+            // libseccomp refuses a rule with the default action, and runc leaves such rules out.
+            if action == defaultAction { continue }
+            var conditions: [ArgumentCondition] = []
+            for (argPosition, arg) in entry.args.enumerated() {
+                let argKey = key + ".args[\(argPosition)]"
+                guard (0...5).contains(arg.index) else {
+                    throw SeccompError(message: "\(argKey).index: must be between 0 and 5, found \(arg.index)")
+                }
+                conditions.append(try Self.condition(arg, key: argKey))
+            }
+            let ruleOrigin = numbered ? "\(origin) \(key)" : origin
+            for name in entry.names {
+                guard case .native = SyscallTable.resolve(name) else { continue }
+                let rule = SyscallRule(syscall: name, conditions: conditions, action: action, origin: ruleOrigin)
+                if rule.isUnconditional { unconditional.append(rule) } else { conditional.append(rule) }
+            }
+        }
+        return (defaultAction, unconditional + conditional)
+    }
+
+    func applies(_ entry: Entry, host: Host) -> Bool {
+        if !entry.includes.caps.allSatisfy(host.capabilities.contains) { return false }
+        if !entry.includes.arches.isEmpty, !entry.includes.arches.contains(host.architecture) { return false }
+        if let minimum = entry.includes.minKernel.flatMap(KernelVersion.init(parsing:)), host.kernel < minimum { return false }
+        if entry.excludes.caps.contains(where: host.capabilities.contains) { return false }
+        if entry.excludes.arches.contains(host.architecture) { return false }
+        if let minimum = entry.excludes.minKernel.flatMap(KernelVersion.init(parsing:)), host.kernel >= minimum { return false }
+        return true
+    }
+
+    static let actions = ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+                          "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"]
+
+    static func action(_ name: String, errno: UInt32, key: String) throws(SeccompError) -> RuleAction {
+        switch name {
+        case "SCMP_ACT_ALLOW", "SCMP_ACT_LOG":
+            return .allow
+        case "SCMP_ACT_ERRNO":
+            return errno == UInt32(ENOSYS) ? .errnoSilently(ENOSYS) : .deny
+        case "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "SCMP_ACT_NOTIFY":
+            return .deny
+        default:
+            throw SeccompError(message: "\(key): unknown action '\(name)'; valid actions: \(actions.joined(separator: ", "))")
+        }
+    }
+
+    static let operators = ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
+                            "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"]
+
+    static func condition(_ arg: Arg, key: String) throws(SeccompError) -> ArgumentCondition {
+        switch arg.op {
+        case "SCMP_CMP_EQ": return ArgumentCondition(index: arg.index, op: .equal, value: arg.value)
+        case "SCMP_CMP_NE": return ArgumentCondition(index: arg.index, op: .notEqual, value: arg.value)
+        case "SCMP_CMP_LT": return ArgumentCondition(index: arg.index, op: .less, value: arg.value)
+        case "SCMP_CMP_LE": return ArgumentCondition(index: arg.index, op: .lessOrEqual, value: arg.value)
+        case "SCMP_CMP_GT": return ArgumentCondition(index: arg.index, op: .greater, value: arg.value)
+        case "SCMP_CMP_GE": return ArgumentCondition(index: arg.index, op: .greaterOrEqual, value: arg.value)
+        case "SCMP_CMP_MASKED_EQ": return ArgumentCondition(index: arg.index, op: .maskedEqual(mask: arg.value), value: arg.valueTwo)
+        default:
+            throw SeccompError(message: "\(key).op: unknown operator '\(arg.op)'; valid operators: \(operators.joined(separator: ", "))")
+        }
+    }
+
+    static func readFile(_ path: String) -> Result<[UInt8], Errno> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(Errno(errno)) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(Errno(errno))
+            }
+            if count == 0 { return .success(bytes) }
+            bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > 16 << 20 { return .failure(Errno(EFBIG)) }
+        }
+    }
+
+    struct Errno: Error {
+        var code: Int32
+        init(_ code: Int32) { self.code = code }
+    }
+}
+
+/// JSON → `DockerSeccompProfile`, with errors that name the member (`syscalls[3].args[0].op`).
+private struct ProfileReader {
+    func fail(_ key: String, _ message: String) -> SeccompError {
+        SeccompError(message: key.isEmpty ? message : "\(key): \(message)")
+    }
+
+    func expected(_ what: String, _ key: String, _ value: JSONValue) -> SeccompError {
+        fail(key, "expected \(what), found \(value.typeName)")
+    }
+
+    func profile(_ document: JSONValue) throws(SeccompError) -> DockerSeccompProfile {
+        guard case .object = document else { throw expected("an object", "", document) }
+        guard let defaultValue = document["defaultAction"] else { throw fail("", "missing member 'defaultAction'") }
+        let defaultAction = try string(defaultValue, "defaultAction")
+        let defaultErrno = try document["defaultErrnoRet"].flatMap { v throws(SeccompError) in try errno(v, "defaultErrnoRet") }
+        var architectures = try document["architectures"].map { v throws(SeccompError) in try strings(v, "architectures") } ?? []
+        if let archMap = document["archMap"], archMap != .null {
+            guard case .array(let items) = archMap else { throw expected("an array", "archMap", archMap) }
+            for (i, item) in items.enumerated() {
+                let key = "archMap[\(i)]"
+                guard case .object = item else { throw expected("an object", key, item) }
+                if let arch = item["architecture"] { architectures.append(try string(arch, key + ".architecture")) }
+                if let sub = item["subArchitectures"] { architectures += try strings(sub, key + ".subArchitectures") }
+            }
+        }
+        var entries: [DockerSeccompProfile.Entry] = []
+        if let syscalls = document["syscalls"], syscalls != .null {
+            guard case .array(let items) = syscalls else { throw expected("an array", "syscalls", syscalls) }
+            for (i, item) in items.enumerated() { entries.append(try entry(item, "syscalls[\(i)]")) }
+        }
+        // Validate the actions now, so that a bad profile fails whatever the host.
+        _ = try DockerSeccompProfile.action(defaultAction, errno: 1, key: "defaultAction")
+        for (i, entry) in entries.enumerated() {
+            _ = try DockerSeccompProfile.action(entry.action, errno: 1, key: "syscalls[\(i)].action")
+            for (j, arg) in entry.args.enumerated() {
+                _ = try DockerSeccompProfile.condition(arg, key: "syscalls[\(i)].args[\(j)]")
+            }
+        }
+        return DockerSeccompProfile(defaultAction: defaultAction, defaultErrnoRet: defaultErrno,
+                                    architectures: architectures, syscalls: entries)
+    }
+
+    func entry(_ value: JSONValue, _ key: String) throws(SeccompError) -> DockerSeccompProfile.Entry {
+        guard case .object = value else { throw expected("an object", key, value) }
+        var names: [String] = []
+        if let list = value["names"], list != .null { names += try strings(list, key + ".names") }
+        if let single = value["name"], single != .null { names.append(try string(single, key + ".name")) }
+        guard let actionValue = value["action"] else { throw fail(key, "missing member 'action'") }
+        let action = try string(actionValue, key + ".action")
+        let errnoRet = try value["errnoRet"].flatMap { v throws(SeccompError) in try errno(v, key + ".errnoRet") }
+        var args: [DockerSeccompProfile.Arg] = []
+        if let list = value["args"], list != .null {
+            guard case .array(let items) = list else { throw expected("an array", key + ".args", list) }
+            for (i, item) in items.enumerated() {
+                let argKey = key + ".args[\(i)]"
+                guard case .object = item else { throw expected("an object", argKey, item) }
+                guard let index = item["index"] else { throw fail(argKey, "missing member 'index'") }
+                guard let op = item["op"] else { throw fail(argKey, "missing member 'op'") }
+                let indexNumber = try integer(index, argKey + ".index")
+                guard indexNumber <= 5 else { throw fail(argKey + ".index", "must be between 0 and 5, found \(indexNumber)") }
+                args.append(DockerSeccompProfile.Arg(
+                    index: Int(indexNumber),
+                    value: try item["value"].map { v throws(SeccompError) in try integer(v, argKey + ".value") } ?? 0,
+                    valueTwo: try item["valueTwo"].map { v throws(SeccompError) in try integer(v, argKey + ".valueTwo") } ?? 0,
+                    op: try string(op, argKey + ".op")))
+            }
+        }
+        return DockerSeccompProfile.Entry(names: names, action: action, errnoRet: errnoRet, args: args,
+                                          includes: try filter(value["includes"], key + ".includes"),
+                                          excludes: try filter(value["excludes"], key + ".excludes"))
+    }
+
+    func filter(_ value: JSONValue?, _ key: String) throws(SeccompError) -> DockerSeccompProfile.Filter {
+        guard let value, value != .null else { return DockerSeccompProfile.Filter() }
+        guard case .object = value else { throw expected("an object", key, value) }
+        var minKernel: String?
+        if let text = value["minKernel"], text != .null {
+            let version = try string(text, key + ".minKernel")
+            guard KernelVersion(parsing: version) != nil else {
+                throw fail(key + ".minKernel", "invalid kernel version '\(version)'; expected a version such as \"4.8\"")
+            }
+            minKernel = version
+        }
+        return DockerSeccompProfile.Filter(
+            caps: try value["caps"].map { v throws(SeccompError) in try strings(v, key + ".caps") } ?? [],
+            arches: try value["arches"].map { v throws(SeccompError) in try strings(v, key + ".arches") } ?? [],
+            minKernel: minKernel)
+    }
+
+    func string(_ value: JSONValue, _ key: String) throws(SeccompError) -> String {
+        guard case .string(let text) = value else { throw expected("a string", key, value) }
+        return text
+    }
+
+    func strings(_ value: JSONValue, _ key: String) throws(SeccompError) -> [String] {
+        if value == .null { return [] }
+        guard case .array(let items) = value else { throw expected("an array of strings", key, value) }
+        var result: [String] = []
+        for (i, item) in items.enumerated() { result.append(try string(item, key + "[\(i)]")) }
+        return result
+    }
+
+    func integer(_ value: JSONValue, _ key: String) throws(SeccompError) -> UInt64 {
+        guard let number = value.unsignedInteger else {
+            if case .number(let text) = value { throw fail(key, "expected an integer between 0 and 18446744073709551615, found \(text)") }
+            throw expected("an integer", key, value)
+        }
+        return number
+    }
+
+    func errno(_ value: JSONValue, _ key: String) throws(SeccompError) -> UInt32? {
+        if value == .null { return nil }
+        let number = try integer(value, key)
+        guard number <= 4095 else { throw fail(key, "errno must be between 0 and 4095, found \(number)") }
+        return UInt32(number)
+    }
+}
+
+/// A Linux kernel version, `major.minor.patch` (missing parts are 0).
+public struct KernelVersion: Sendable, Comparable, CustomStringConvertible {
+    public var major: Int
+    public var minor: Int
+    public var patch: Int
+
+    public init(_ major: Int, _ minor: Int, _ patch: Int = 0) {
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+    }
+
+    /// `4.8`, `6.18.44-fc-v669`: leading numbers, anything after them ignored.
+    public init?(parsing text: String) {
+        var parts: [Int] = []
+        var current: Int?
+        for byte in text.utf8 {
+            if byte >= 0x30, byte <= 0x39 {
+                let (m, o1) = (current ?? 0).multipliedReportingOverflow(by: 10)
+                let (s, o2) = m.addingReportingOverflow(Int(byte - 0x30))
+                if o1 || o2 { return nil }
+                current = s
+            } else if byte == UInt8(ascii: "."), let number = current, parts.count < 2 {
+                parts.append(number)
+                current = nil
+            } else {
+                break
+            }
+        }
+        if let current { parts.append(current) }
+        guard !parts.isEmpty else { return nil }
+        self.init(parts[0], parts.count > 1 ? parts[1] : 0, parts.count > 2 ? parts[2] : 0)
+    }
+
+    /// From uname(2); 0.0.0 if it cannot be read.
+    public static var running: KernelVersion {
+        var name = utsname()
+        guard uname(&name) == 0 else { return KernelVersion(0, 0) }
+        let release = withUnsafeBytes(of: &name.release) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        return KernelVersion(parsing: release) ?? KernelVersion(0, 0)
+    }
+
+    public static func < (lhs: KernelVersion, rhs: KernelVersion) -> Bool {
+        (lhs.major, lhs.minor, lhs.patch) < (rhs.major, rhs.minor, rhs.patch)
+    }
+
+    public var description: String { "\(major).\(minor).\(patch)" }
+}

@@ -1,0 +1,183 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import InterlockAudit
+import InterlockProfile
+import InterlockSeccomp
+
+/// `interlock replay LOG`: re-evaluates a recorded run's syscall events against a (changed)
+/// profile, suggests the smallest change that would allow what was blocked, and can run the
+/// recorded command again under the new profile.
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-evaluate a recorded run against a profile; exit 1 if anything is still denied.",
+        discussion: "LOG is a sandbox id (or prefix), an audit file name, or a path."
+    )
+
+    @Argument(help: "The recorded run.")
+    var log: String
+
+    @OptionGroup var options: ProfileOptions
+
+    @Option(name: .long, help: "Audit directory. Default: $XDG_STATE_HOME/interlock/audit.")
+    var directory: String?
+
+    @Flag(name: .long, help: "JSON output (one object per event, then a summary object).")
+    var json = false
+
+    @Flag(name: .long, help: "Print the smallest profile change (TOML) that would allow what is still denied.")
+    var suggest = false
+
+    @Flag(name: .long, help: "With --suggest: include syscalls that are dangerous to allow (mount, ptrace, bpf, …).")
+    var allowDangerous = false
+
+    @Flag(name: .long, help: "Run the recorded command again under the profile and compare what is blocked.")
+    var rerun = false
+
+    struct Event {
+        var record: AuditRecord
+        var syscall: String
+        var arguments: [UInt64]
+        var count: Int
+        var oldDecision: String
+        var newDecision: String
+        var newRule: String?
+    }
+
+    func run() throws {
+        let dir = directory ?? AuditLog.defaultDirectory(home: Shell.home(), environment: Shell.environmentDictionary())
+        let recorded: AuditRun
+        do { recorded = try AuditRun.load(path: try AuditRun.find(log, in: dir)) } catch {
+            Shell.printError("\(error)")
+            throw ExitCode(2)
+        }
+        // The profile: as given, else the one the recorded workspace would pick up now.
+        var opts = options
+        if opts.workspace == nil, let ws = recorded.start?.detail.first(where: { $0.0 == "workspace" })?.1.stringValue,
+           Shell.isDirectory(ws) {
+            opts.workspace = ws
+        }
+        let (policy, workspace): (Policy, String)
+        do { (policy, workspace) = try opts.resolve() } catch { Shell.fail(error) }
+        let rules: SyscallRuleSet
+        do { rules = try SeccompCompiler.ruleSet(for: policy.syscalls, profileDirectory: policy.profileDirectory) } catch {
+            Shell.fail(.invalid(error.message))
+        }
+
+        let events = Self.evaluate(recorded, rules: rules)
+        let stillDenied = events.filter { $0.newDecision != "allow" }
+        if json {
+            for e in events {
+                print(JSONValue.object([
+                    ("syscall", .string(e.syscall)), ("count", .int(Int64(e.count))),
+                    ("old", .string(e.oldDecision)), ("new", .string(e.newDecision)),
+                    ("old_rule", e.record.rule.map { .string($0) } ?? .null), ("new_rule", e.newRule.map { .string($0) } ?? .null),
+                    ("exe", e.record.exe.map { .string($0) } ?? .null),
+                ]).encoded())
+            }
+            print(JSONValue.object([
+                ("events", .int(Int64(events.reduce(0) { $0 + $1.count }))),
+                ("still_denied", .int(Int64(stillDenied.reduce(0) { $0 + $1.count }))),
+                ("profile", .array(policy.sources.map { .string($0) })),
+            ]).encoded())
+        } else {
+            print("replaying \(recorded.sandbox ?? "?") (\(recorded.command.joined(separator: " "))) against \(policy.sources.joined(separator: " <- "))\(policy.environment.map { ", env \($0)" } ?? "")")
+            if events.isEmpty { print("no syscall events recorded") }
+            for e in events {
+                let change = e.oldDecision == e.newDecision ? "unchanged" : "CHANGED"
+                let times = e.count > 1 ? " ×\(e.count)" : ""
+                print("  \(e.syscall)\(times): \(e.oldDecision) -> \(e.newDecision)  (\(change))\(e.newRule.map { "  rule: \($0)" } ?? "")")
+            }
+            print("\(stillDenied.reduce(0) { $0 + $1.count }) of \(events.reduce(0) { $0 + $1.count }) recorded syscall events would still be denied")
+        }
+
+        if suggest { printSuggestion(stillDenied) }
+        if rerun { try rerunCommand(recorded, workspace: workspace) }
+        if !stillDenied.isEmpty { throw ExitCode(1) }
+    }
+
+    static func evaluate(_ run: AuditRun, rules: SyscallRuleSet) -> [Event] {
+        run.records.filter { $0.kind == .syscall }.compactMap { r -> Event? in
+            let detail = Dictionary(r.detail.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+            guard let name = detail["syscall"]?.stringValue else { return nil }
+            let args = (detail["args"]?.arrayValue ?? []).compactMap { v -> UInt64? in
+                guard let s = v.stringValue else { return nil }
+                return UInt64(s.hasPrefix("0x") ? String(s.dropFirst(2)) : s, radix: s.hasPrefix("0x") ? 16 : 10)
+            }
+            let (decision, label): (String, String?)
+            switch rules.evaluate(syscall: name, arguments: args) {
+            case .allowed: (decision, label) = ("allow", nil)
+            case .denied(let rule): (decision, label) = (rules.mode == .learn ? "learn" : "deny", rule.label)
+            case .silentErrno(_, let rule): (decision, label) = ("deny", rule.label)
+            }
+            return Event(record: r, syscall: name, arguments: args, count: r.count ?? 1,
+                         oldDecision: r.action == "kill" ? "deny" : r.action, newDecision: decision, newRule: label)
+        }
+    }
+
+    private func printSuggestion(_ stillDenied: [Event]) {
+        let names = Array(Set(stillDenied.map(\.syscall))).sorted()
+        if names.isEmpty {
+            print("\n# nothing to suggest: the profile already allows every recorded call")
+            return
+        }
+        let dangerous = names.filter { DangerousSyscalls.reason($0) != nil }
+        let safe = names.filter { DangerousSyscalls.reason($0) == nil }
+        let allowed = allowDangerous ? names : safe
+        print("\n# Add to your profile (.interlock.toml):")
+        if allowed.isEmpty {
+            print("# (nothing that is safe to allow)")
+        } else {
+            print("[syscalls]")
+            print("allow = [\(allowed.map { "\"\($0)\"" }.joined(separator: ", "))]")
+        }
+        for name in dangerous {
+            let reason = DangerousSyscalls.reason(name) ?? ""
+            if allowDangerous {
+                print("# WARNING: allowing \(name): \(reason)")
+            } else {
+                print("# not suggested: \(name): \(reason). The refusal is probably what you want; pass --allow-dangerous to include it anyway.")
+            }
+        }
+    }
+
+    private func rerunCommand(_ recorded: AuditRun, workspace: String) throws {
+        guard !recorded.command.isEmpty else { Shell.printError("the log has no command to rerun"); throw ExitCode(2) }
+        let dir = "/tmp/interlock-replay-\(getpid())"
+        let audit = dir + "/rerun.jsonl"
+        var args = ["interlock", "run", "--audit", audit, "--workspace", workspace]
+        if let p = options.profile { args += ["--profile", p] }
+        if let e = options.env { args += ["--env", e] }
+        args += ["--"] + recorded.command
+        let status = Spawn.run(executable: "/proc/self/exe", arguments: args,
+                               cwd: recorded.start?.detail.first { $0.0 == "cwd" }?.1.stringValue ?? workspace)
+        defer { unlink(audit); rmdir(dir) }
+        let after = (try? AuditRun.load(path: audit)).map { run in
+            Dictionary(run.records.filter { $0.kind == .syscall }.map { ($0.detail.first { $0.0 == "syscall" }?.1.stringValue ?? "?", $0.count ?? 1) }, uniquingKeysWith: +)
+        } ?? [:]
+        let before = Dictionary(recorded.records.filter { $0.kind == .syscall }.map { ($0.detail.first { $0.0 == "syscall" }?.1.stringValue ?? "?", $0.count ?? 1) }, uniquingKeysWith: +)
+        func show(_ d: [String: Int]) -> String { d.isEmpty ? "nothing" : d.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") }
+        print("\nrerun: exit \(status) (recorded: \(recorded.exitCode.map(String.init) ?? "?"))")
+        print("  blocked before: \(show(before))")
+        print("  blocked now:    \(show(after))")
+    }
+}
+
+/// posix_spawn of a child that inherits stdio; returns its exit code (128+N for signal N).
+enum Spawn {
+    static func run(executable: String, arguments: [String], cwd: String) -> Int32 {
+        var pid: pid_t = 0
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        let previous = Shell.currentDirectory()
+        _ = chdir(cwd)
+        let rc = posix_spawn(&pid, executable, nil, nil, argv, environ)
+        _ = chdir(previous)
+        guard rc == 0 else { return 127 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+}
