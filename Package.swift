@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries, linked for real: libseccomp compiles filters, libcap names capabilities.
@@ -19,15 +20,28 @@ let package = Package(
         .target(name: "InterlockProfile"),
         .target(name: "InterlockAudit"),
         .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile"]),
+        .target(name: "InterlockSecrets", dependencies: ["InterlockProfile"]),
+        .target(name: "InterlockEgress", dependencies: [
+            "InterlockProfile",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .target(name: "InterlockSandbox", dependencies: [
-            "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit",
+            "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit", "InterlockSecrets", "InterlockEgress",
         ]),
         .executableTarget(name: "interlock", dependencies: [
-            "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit",
+            "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit", "InterlockSecrets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "InterlockProfileTests", dependencies: ["InterlockProfile"]),
         .testTarget(name: "InterlockSeccompTests", dependencies: ["InterlockSeccomp", "InterlockProfile"]),
+        .testTarget(name: "InterlockSecretsTests", dependencies: ["InterlockSecrets", "InterlockProfile"]),
+        .testTarget(name: "InterlockEgressTests", dependencies: [
+            "InterlockEgress", "InterlockProfile",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,2 @@
+/// Credential discovery: which files and environment variables a sandbox must not see.
+public enum SecretsModule {}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import InterlockEgress
+
+final class PlaceholderEgressTests: XCTestCase {
+    func testModuleLinks() { XCTAssertNotNil(EgressModule.self) }
+}

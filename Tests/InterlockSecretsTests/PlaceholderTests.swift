@@ -1,0 +1,6 @@
+import XCTest
+@testable import InterlockSecrets
+
+final class PlaceholderSecretsTests: XCTestCase {
+    func testModuleLinks() { XCTAssertNotNil(SecretsModule.self) }
+}
