@@ -132,6 +132,7 @@ struct Run: ParsableCommand {
         var (policy, workspace): (Policy, String)
         do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
         if learn { policy.syscalls.mode = .learn }
+        Trust.check(policy: policy, verbose: verbose)
 
         // The command starts where the user is, if that is inside the workspace.
         let cwd = Shell.realPath(Shell.currentDirectory()) ?? workspace
@@ -161,6 +162,9 @@ struct Run: ParsableCommand {
         }
         do {
             let outcome = try supervisor.run()
+            for c in outcome.createdProtected {
+                Shell.printError("warning: this run created \(c.path) — \(c.reason). Review it before anything outside the sandbox uses it.")
+            }
             let blocked = outcome.blockedSyscalls
             if verbose || !blocked.isEmpty {
                 let total = blocked.values.reduce(0, +)
@@ -175,12 +179,71 @@ struct Run: ParsableCommand {
     }
 }
 
+/// Profile approval: a changed profile runs only once the user has seen it.
+enum Trust {
+    static var directory: String {
+        let env = Shell.environmentDictionary()
+        let state = env["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? Shell.home() + "/.local/state"
+        return state + "/interlock/trust"
+    }
+
+    static func files(_ policy: Policy) -> [String] {
+        policy.sources + (policy.syscalls.importPath.map { [$0] } ?? [])
+    }
+
+    static func check(policy: Policy, verbose: Bool) {
+        guard let profile = policy.sources.last, profile.hasPrefix("/") else { return }  // built-ins need no approval
+        let fingerprint = ProfileTrust.fingerprint(files: files(policy))
+        switch ProfileTrust.status(profile: profile, fingerprint: fingerprint, directory: directory) {
+        case .trusted:
+            return
+        case .new:
+            if verbose { Shell.printError("first use of \(profile): recording it as approved") }
+        case .changed:
+            guard isatty(0) == 1, isatty(2) == 1, let tty = fopen("/dev/tty", "r") else {
+                Shell.printError("\(profile) (or a file it extends) changed since you last approved it. Review it with `interlock profile show`, then approve it with `interlock profile trust \(profile)`.")
+                Glibc.exit(2)
+            }
+            defer { fclose(tty) }
+            Shell.printError("\(profile) (or a file it extends) changed since you last approved it (see `interlock profile show`). Run with it? [y/N] ")
+            var line: UnsafeMutablePointer<CChar>? = nil
+            var capacity = 0
+            defer { free(line) }
+            guard getline(&line, &capacity, tty) > 0, let line, String(cString: line).lowercased().hasPrefix("y") else {
+                Shell.printError("not approved: nothing was run")
+                Glibc.exit(2)
+            }
+        }
+        do { try ProfileTrust.record(profile: profile, fingerprint: fingerprint, directory: directory) } catch {
+            Shell.fail(.profile(error))
+        }
+    }
+}
+
 struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
-        abstract: "Check or show profiles.",
-        subcommands: [Check.self, Show.self]
+        abstract: "Check, show or approve profiles.",
+        subcommands: [Check.self, Show.self, TrustCommand.self]
     )
+
+    struct TrustCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "trust", abstract: "Approve a profile as it is now (and every file it extends).")
+        @OptionGroup var options: ProfileOptions
+
+        func run() throws {
+            let (policy, _): (Policy, String)
+            do { (policy, _) = try options.resolve() } catch { Shell.fail(error) }
+            guard let profile = policy.sources.last, profile.hasPrefix("/") else {
+                print("built-in profiles need no approval")
+                return
+            }
+            do {
+                try ProfileTrust.record(profile: profile, fingerprint: ProfileTrust.fingerprint(files: Trust.files(policy)), directory: Trust.directory)
+            } catch { Shell.fail(.profile(error)) }
+            print("approved: \(profile)")
+        }
+    }
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate a profile (and every environment it defines); exit 2 if it is invalid.")

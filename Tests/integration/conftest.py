@@ -225,10 +225,26 @@ def run(interlock):
 
 
 def write_profile(directory, text, name=".interlock.toml"):
+    """Writes a profile as the user would, and approves it as the user would (a changed profile
+    is refused until approved: see test_protect.py for that behaviour itself)."""
     path = os.path.join(directory, name)
     with open(path, "w") as f:
         f.write(text)
+    approve_profiles(directory, path)
     return path
+
+
+def approve_profiles(directory, path=None):
+    binary = os.environ.get("INTERLOCK_BIN") or str(DEFAULT_BIN)
+    targets = []
+    if path and not path.endswith(".interlock.toml"):
+        targets.append(["--profile", path])
+    if os.path.exists(os.path.join(directory, ".interlock.toml")):
+        targets.append(["--workspace", directory])
+    for args in targets:
+        # Invalid profiles cannot be approved; the test will see the error itself.
+        subprocess.run([binary, "profile", "trust", *args], cwd=directory, env=sandbox_env(),
+                       capture_output=True, timeout=TIMEOUT)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,6 +26,9 @@ public struct MountPlan: Sendable, Equatable {
 
     public var steps: [Step]
     public var workspace: String
+    /// Protected paths made read-only, and absent ones watched for creation during the run.
+    public var protected: [Protection] = []
+    public var watched: [Protection] = []
 
     /// Paths masked by this plan (for the run summary and `profile show`).
     public var hiddenPaths: [String] {
@@ -78,7 +81,8 @@ extension MountPlan {
     /// are idmapped mounts the supervisor prepares (on-disk owner <-> the sandbox uid), and any
     /// directory above a mount that the sandbox uid could not traverse is replaced by an empty
     /// tmpfs holding just the path to that mount (nothing else under it was reachable anyway).
-    public static func build(policy: Policy, workspace: String, home: String, privileged: Bool) throws(LaunchError) -> MountPlan {
+    public static func build(policy: Policy, workspace: String, home: String, privileged: Bool,
+                             protectedPaths: [ProtectedPath] = ProtectedPath.builtin) throws(LaunchError) -> MountPlan {
         var steps: [Step] = []
         let fs = policy.filesystem
         let writableKind: Kind = privileged ? .preparedReadWrite : .bindReadWrite
@@ -126,8 +130,26 @@ extension MountPlan {
             let kind: Kind = PathResolution.isDirectory(real) ? .hideDirectory : .hideFile
             steps.append(Step(kind: kind, source: nil, target: real, origin: "filesystem.hidden"))
         }
-        if privileged { steps = scaffolded(steps) }
-        return MountPlan(steps: ordered(steps), workspace: workspace)
+        // Files that decide what runs outside, and the files this run's rules came from.
+        let ruleFiles = policy.sources.filter { $0.hasPrefix("/") } + (policy.syscalls.importPath.map { [$0] } ?? [])
+        let writable = steps.filter { $0.kind == writableKind }
+        let guarded = protections(protectedPaths, extraFiles: ruleFiles, writable: writable, workspace: workspace,
+                                  home: home, readOnlyKind: readOnlyKind)
+        steps += guarded.steps
+        if privileged {
+            steps = scaffolded(steps)
+            // A home the sandbox uid cannot enter (root's, 0700) becomes an empty private one:
+            // tools that look for their config there find nothing instead of EACCES.
+            var st = stat()
+            if let realHome = PathResolution.resolve(home, workspace: "/", home: home).real, realHome != "/",
+               stat(realHome, &st) == 0, st.st_mode & 0o001 == 0, !steps.contains(where: { $0.target == realHome }) {
+                steps.append(Step(kind: .tmpfs, source: nil, target: realHome, origin: "home (not reachable by the sandbox uid)"))
+            }
+        }
+        var plan = MountPlan(steps: ordered(steps), workspace: workspace)
+        plan.protected = guarded.protected
+        plan.watched = guarded.watched
+        return plan
     }
 
     /// Whether an unmapped uid ("other" to every host owner) can execute `path`: every directory

@@ -17,6 +17,8 @@ public final class Supervisor {
         /// Blocked syscalls per name (exact), when the filter reports to the supervisor.
         public var blockedSyscalls: [String: Int]
         public var auditPath: String?
+        /// Protected paths that did not exist at start and were created by the run.
+        public var createdProtected: [MountPlan.Protection]
     }
 
     private let plan: LaunchPlan
@@ -46,6 +48,7 @@ public final class Supervisor {
                                    ("workspace", .string(plan.mounts.workspace)),
                                    ("cwd", .string(plan.workingDirectory)),
                                    ("hidden", .array(plan.mounts.hiddenPaths.map { .string($0) })),
+                                   ("protected", .array(plan.mounts.protected.map { .string($0.path) })),
                                    ("syscall_mode", .string(policy.syscalls.mode.rawValue)),
                                ]))
     }
@@ -195,11 +198,19 @@ public final class Supervisor {
 
         let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal)
         let blocked = auditor?.finish().bySyscall ?? [:]
+        // A protected path that was absent could not be mounted read-only; if the run created
+        // it, the user must hear of it before anything outside runs it.
+        let created = plan.mounts.watched.filter { access($0.path, F_OK) == 0 }
+        for c in created {
+            audit?.append(AuditRecord(sandbox: runID, kind: .file, action: "created", rule: "protected",
+                                      detail: [("path", .string(c.path)), ("reason", .string(c.reason))]))
+        }
         audit?.append(AuditRecord(sandbox: runID, kind: .lifecycle, action: "exit", detail: [
             ("exit_code", .int(Int64(code))),
             ("blocked_syscalls", .object(blocked.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
         ]))
-        return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths, blockedSyscalls: blocked, auditPath: audit?.path)
+        return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths, blockedSyscalls: blocked, auditPath: audit?.path,
+                       createdProtected: created)
     }
 
     /// Answers a notified call the way the rules say. The filter only notifies calls the rules

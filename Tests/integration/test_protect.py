@@ -1,0 +1,144 @@
+"""The sandbox cannot rewrite its own rules or plant code that runs outside it (issue 10).
+
+Protected paths (profiles/data/protected.toml) are read-only inside; the common git workflow
+still works; protected paths a run creates are reported; a changed profile does not run until
+the user approves it.
+"""
+
+import json
+import os
+import subprocess
+
+from conftest import PY, SYSTEM_PATH, TIMEOUT, approve_profiles, sandbox_env, write_profile
+
+
+def git(workspace, *args):
+    return subprocess.run(["git", *args], cwd=workspace, capture_output=True, text=True, timeout=TIMEOUT,
+                          env=sandbox_env({"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+                                           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}))
+
+
+def make_repo(workspace):
+    assert git(workspace, "init", "-q").returncode == 0
+    with open(os.path.join(workspace, "README"), "w") as f:
+        f.write("hello\n")
+    assert git(workspace, "add", "README").returncode == 0
+    assert git(workspace, "commit", "-qm", "first").returncode == 0
+
+
+def audit_records(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def test_git_hooks_and_config_are_read_only_inside(run, workspace):
+    make_repo(workspace)
+    config_before = open(os.path.join(workspace, ".git/config")).read()
+    r = run.sandbox(
+        "echo '[core] hooksPath = /tmp/evil' >> .git/config; echo cfg=$?;"
+        " printf '#!/bin/sh\\ntouch /tmp/pwned\\n' > .git/hooks/pre-commit; echo hook=$?;"
+        " echo x > .git/hooks/new-hook; echo newhook=$?",
+        workspace)
+    assert r.returncode == 0, r.stderr
+    assert "cfg=2" in r.stdout or "cfg=1" in r.stdout
+    assert "hook=2" in r.stdout or "hook=1" in r.stdout
+    assert "newhook=2" in r.stdout or "newhook=1" in r.stdout
+    assert "Read-only file system" in r.stderr
+    assert open(os.path.join(workspace, ".git/config")).read() == config_before
+    assert not os.path.exists(os.path.join(workspace, ".git/hooks/pre-commit"))
+    assert not os.path.exists(os.path.join(workspace, ".git/hooks/new-hook"))
+
+
+def test_common_git_workflow_still_works(run, workspace):
+    make_repo(workspace)
+    script = (
+        "set -e; export GIT_AUTHOR_NAME=a GIT_AUTHOR_EMAIL=a@a GIT_COMMITTER_NAME=a GIT_COMMITTER_EMAIL=a@a;"
+        " echo change >> README; git add README; git commit -qm second;"
+        " git checkout -qb feature; echo f > feature.txt; git add feature.txt; git commit -qm feature;"
+        " git checkout -q -; echo wip >> README; git stash -q; git stash list | wc -l;"
+        " git stash pop -q; git status --short; git log --oneline | wc -l; git branch --list | wc -l"
+    )
+    r = run.sandbox(script, workspace)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split()
+    assert lines[0] == "1"          # one stash entry
+    assert "M" in r.stdout           # README modified again after pop
+    assert "2" in lines[-2:]         # two commits on the default branch, two branches
+    log = git(workspace, "log", "--all", "--oneline").stdout.strip().splitlines()
+    assert len(log) == 3
+
+
+def test_profile_and_extended_files_are_read_only_inside(run, workspace):
+    write_profile(workspace, '[limits]\npids = 500\n', name="base.toml")
+    write_profile(workspace, 'extends = "base.toml"\n')
+    r = run.sandbox("echo 'pids = 1' >> .interlock.toml; echo a=$?; echo '# x' >> base.toml; echo b=$?", workspace)
+    assert r.returncode == 0, r.stderr
+    assert "a=0" not in r.stdout and "b=0" not in r.stdout
+    assert open(os.path.join(workspace, "base.toml")).read() == '[limits]\npids = 500\n'
+
+
+def test_instruction_files_stay_writable(run, workspace):
+    with open(os.path.join(workspace, "AGENTS.md"), "w") as f:
+        f.write("be careful\n")
+    r = run.sandbox("echo 'more' >> AGENTS.md && echo ok", workspace)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr
+    assert open(os.path.join(workspace, "AGENTS.md")).read() == "be careful\nmore\n"
+
+
+def test_created_protected_path_is_reported_and_recorded(run, workspace, tmp_path):
+    audit = tmp_path / "audit.jsonl"
+    r = run(["run", "--audit", str(audit), "--", "sh", "-c",
+             "mkdir .vscode && echo '{}' > .vscode/tasks.json && echo ok > .envrc"], workspace)
+    assert r.returncode == 0, r.stderr
+    assert f"this run created {workspace}/.vscode" in r.stderr
+    assert f"this run created {workspace}/.envrc" in r.stderr
+    created = [rec for rec in audit_records(audit) if rec["kind"] == "file" and rec["action"] == "created"]
+    paths = sorted(rec["detail"]["path"] for rec in created)
+    assert paths == sorted([f"{workspace}/.envrc", f"{workspace}/.vscode"])
+    assert all(rec["detail"]["reason"] for rec in created)
+
+
+def test_changed_profile_is_refused_until_approved(run, workspace, interlock):
+    marker = os.path.join(workspace, "ran")
+    with open(os.path.join(workspace, ".interlock.toml"), "w") as f:
+        f.write('extends = "default"\n')
+    r = run(["run", "--", "true"], workspace)
+    assert r.returncode == 0, r.stderr          # first use: recorded as approved
+    with open(os.path.join(workspace, ".interlock.toml"), "a") as f:
+        f.write('[limits]\npids = 300\n')
+    r = run(["run", "--", "touch", marker], workspace)
+    assert r.returncode == 2
+    assert "changed since you last approved it" in r.stderr
+    assert "interlock profile trust" in r.stderr
+    assert not os.path.exists(marker)
+    t = subprocess.run([str(interlock), "profile", "trust"], cwd=workspace, capture_output=True, text=True,
+                       env=sandbox_env(), timeout=TIMEOUT)
+    assert t.returncode == 0 and "approved" in t.stdout, t.stderr
+    r = run(["run", "--", "touch", marker], workspace)
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(marker)
+
+
+def test_changed_extended_file_also_needs_approval(run, workspace):
+    write_profile(workspace, '[limits]\npids = 500\n', name="base.toml")
+    write_profile(workspace, 'extends = "base.toml"\n')
+    assert run(["run", "--", "true"], workspace).returncode == 0
+    with open(os.path.join(workspace, "base.toml"), "w") as f:
+        f.write('[limits]\npids = 5\n')
+    r = run(["run", "--", "true"], workspace)
+    assert r.returncode == 2 and "changed since you last approved it" in r.stderr
+    approve_profiles(workspace)
+    assert run(["run", "--", "true"], workspace).returncode == 0
+
+
+def test_changed_profile_asks_on_a_terminal(pty_session, workspace, interlock):
+    with open(os.path.join(workspace, ".interlock.toml"), "w") as f:
+        f.write('extends = "default"\n')
+    approve_profiles(workspace)
+    with open(os.path.join(workspace, ".interlock.toml"), "a") as f:
+        f.write('# edited\n')
+    s = pty_session([str(interlock), "run", "--", "sh", "-c", "echo RAN_$((1+1))"], cwd=workspace)
+    s.expect(b"Run with it? [y/N]")
+    s.send(b"y\n")
+    s.expect(b"RAN_2")
+    assert s.wait() == 0
