@@ -28,10 +28,10 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "InterlockSandbox", dependencies: [
-            "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit", "InterlockSecrets", "InterlockEgress",
+            "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit",
         ]),
         .executableTarget(name: "interlock", dependencies: [
-            "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit", "InterlockSecrets",
+            "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "InterlockProfileTests", dependencies: ["InterlockProfile"]),

@@ -14,6 +14,7 @@
 #include <linux/fs.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -192,7 +193,34 @@ static void mount_dev(const il_launch_spec *s) {
         if (symlink(links[i][0], links[i][1]) < 0) il_child_fail(s, "symlink ", links[i][1]);
 }
 
-static void apply_op(const il_launch_spec *s, const il_mount_op *op, const int *received) {
+/// Each mask gets an inode of its own ("/.interlock-hidden-N"), so that the supervisor can
+/// watch opens of each hidden path separately (fanotify inode marks).
+static void mask_source(char *out, int cap, int index, int dir) {
+    char digits[16];
+    int n = 0;
+    unsigned v = (unsigned)index;
+    do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v && n < 15);
+    char number[16];
+    for (int i = 0; i < n; i++) number[i] = digits[n - 1 - i];
+    number[n] = 0;
+    il_join(out, cap, "/.interlock-hidden-", number);
+    (void)dir;
+}
+
+static int make_mask(const il_launch_spec *s, int index, int dir) {
+    char path[64];
+    mask_source(path, sizeof path, index, dir);
+    if (dir) {
+        if (mkdir(path, 0555) < 0 && errno != EEXIST) il_child_fail(s, "create a mask", "");
+    } else {
+        int f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+        if (f < 0) il_child_fail(s, "create a mask", "");
+        close(f);
+    }
+    return clone_tree(s, "", path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0);
+}
+
+static void apply_op(const il_launch_spec *s, const il_mount_op *op, const int *received, int index) {
     const uint64_t ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
     const uint64_t rw = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
     switch (op->kind) {
@@ -220,10 +248,10 @@ static void apply_op(const il_launch_spec *s, const il_mount_op *op, const int *
         break;
     }
     case IL_MOUNT_HIDE_FILE:
-        attach(s, clone_tree(s, "", "/.interlock-empty-file", ro | MOUNT_ATTR_NOEXEC, 0), op->target, 0);
+        attach(s, make_mask(s, index, 0), op->target, 0);
         break;
     case IL_MOUNT_HIDE_DIR:
-        attach(s, clone_tree(s, "", "/.interlock-empty-dir", ro | MOUNT_ATTR_NOEXEC, 0), op->target, 1);
+        attach(s, make_mask(s, index, 1), op->target, 1);
         break;
     default:
         il_child_fail(s, "unknown mount kind for ", op->target);
@@ -235,8 +263,7 @@ void il_child_mounts(const il_launch_spec *s, const int *received) {
     if (sys_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) il_child_fail(s, "make / private", "");
     if (sys_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
         il_child_fail(s, "mount the staging tmpfs", "");
-    if (chdir("/tmp") < 0 || mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0 ||
-        mkdir(".interlock-empty-dir", 0555) < 0)
+    if (chdir("/tmp") < 0 || mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0)
         il_child_fail(s, "prepare the staging root", "");
     int f = open(".interlock-empty-file", O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
     if (f < 0) il_child_fail(s, "prepare the staging root", "");
@@ -250,7 +277,7 @@ void il_child_mounts(const il_launch_spec *s, const int *received) {
         il_child_fail(s, "attach the read-only root", "");
     close(root);
 
-    for (int i = 0; i < s->mount_count; i++) apply_op(s, &s->mounts[i], received);
+    for (int i = 0; i < s->mount_count; i++) apply_op(s, &s->mounts[i], received, i);
     mount_proc(s);
     mount_dev(s);
 
@@ -260,6 +287,13 @@ void il_child_mounts(const il_launch_spec *s, const int *received) {
     if (sys_umount2(".", MNT_DETACH) < 0) il_child_fail(s, "detach the staging root", "");
     if (chdir("/") < 0) il_child_fail(s, "chdir /", "");
     if (s->cwd && chdir(s->cwd) < 0) il_child_fail(s, "chdir ", s->cwd);
+
+    // The view is final: let the supervisor watch the masks before anything runs in it.
+    if (s->mounted_handshake) {
+        char byte = 'M';
+        if (send(s->sync_fd, &byte, 1, MSG_NOSIGNAL) != 1) il_child_fail(s, "report the mounts", "");
+        if (il_recv_fds(s->sync_fd, NULL, 0) < 0) il_child_fail(s, "wait for the supervisor", "");
+    }
 }
 
 int il_child_open_pty(const il_launch_spec *s) {

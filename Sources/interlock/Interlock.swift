@@ -166,10 +166,13 @@ struct Run: ParsableCommand {
                 Shell.printError("warning: this run created \(c.path) — \(c.reason). Review it before anything outside the sandbox uses it.")
             }
             let blocked = outcome.blockedSyscalls
-            if verbose || !blocked.isEmpty {
+            if verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 {
                 let total = blocked.values.reduce(0, +)
                 let names = blocked.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key)\($0.value > 1 ? " ×\($0.value)" : "")" }
-                let what = total == 0 ? "nothing blocked" : "blocked: \(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", ")))"
+                var parts: [String] = []
+                if total > 0 { parts.append("\(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", ")))") }
+                if outcome.hiddenPathOpens > 0 { parts.append("\(outcome.hiddenPathOpens) hidden file read\(outcome.hiddenPathOpens == 1 ? "" : "s")") }
+                let what = parts.isEmpty ? "nothing blocked" : "blocked: " + parts.joined(separator: ", ")
                 Shell.printError("exit \(outcome.exitCode) · \(what) · audit: \(outcome.auditPath ?? "none")")
             }
             Glibc.exit(outcome.exitCode)

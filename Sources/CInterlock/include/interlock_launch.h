@@ -51,6 +51,7 @@ typedef struct {
     int sync_fd, error_fd, status_fd;
     int supervisor_sync_fd;        // the supervisor's end: closed in the child at once
     int received_fd_count;         // mount fds to receive over sync_fd before "go"
+    int mounted_handshake;         // after the mounts: send 'M', wait for 'G' (masks get watched)
 
     // Mount plan, applied in order inside the new root.
     const il_mount_op *mounts;
@@ -109,6 +110,23 @@ int il_notif_respond(int listener, uint64_t id, int error, int continue_call);
 int il_notif_id_valid(int listener, uint64_t id);
 /// Reads a NUL-terminated string from another process's memory; returns its length or -1.
 long il_read_remote_string(int pid, uint64_t address, char *buffer, long capacity);
+
+/// An open of a watched (hidden) path.
+typedef struct {
+    uint64_t dev, ino;   // the mask's inode
+    int32_t pid;         // the opener, in the supervisor's pid namespace
+    uint64_t mask;
+    int32_t fd;          // answer with il_fanotify_allow
+} il_fan_event;
+
+/// fanotify group for hidden-path opens (needs CAP_SYS_ADMIN: root-invoked runs); -1 otherwise.
+int il_fanotify_open(void);
+int il_fanotify_watch(int fan, const char *path, int directory);
+/// Reads pending events (non-blocking); returns how many were stored, 0 if none, -1 on error.
+int il_fanotify_read(int fan, il_fan_event *out, int max);
+/// Lets the held opener proceed (it sees the empty mask) and closes the event fd.
+void il_fanotify_allow(int fan, int event_fd);
+int il_stat_identity(const char *path, uint64_t *dev, uint64_t *ino);
 
 /// clone3 into new namespaces and run the child side of `spec`. Returns the child's pid in
 /// the caller's namespace and stores a pidfd in *pidfd, or -1 with errno set.

@@ -19,6 +19,8 @@ public final class Supervisor {
         public var auditPath: String?
         /// Protected paths that did not exist at start and were created by the run.
         public var createdProtected: [MountPlan.Protection]
+        /// Opens of hidden paths (recorded when the supervisor can watch them).
+        public var hiddenPathOpens: Int
     }
 
     private let plan: LaunchPlan
@@ -84,6 +86,8 @@ public final class Supervisor {
         defer { for fd in [sync[0], errors[0], status[0]] { close(fd) } }
 
         let prepared = plan.mounts.steps.filter { $0.kind.isPrepared }
+        let hides = plan.mounts.steps.filter { $0.kind == .hideFile || $0.kind == .hideDirectory }
+        let watcher = hides.isEmpty ? nil : HiddenPathWatcher(sandbox: runID, log: audit)
         let arena = CArena()
         var fdIndex: Int32 = 0
         let ops: [il_mount_op] = plan.mounts.steps.map { step in
@@ -109,6 +113,7 @@ public final class Supervisor {
         spec.error_fd = errors[1]
         spec.status_fd = status[1]
         spec.received_fd_count = Int32(prepared.count)
+        spec.mounted_handshake = watcher == nil ? 0 : 1
         spec.mounts = arena.array(ops)
         spec.mount_count = Int32(ops.count)
         spec.cwd = arena.string(plan.workingDirectory)
@@ -167,6 +172,15 @@ public final class Supervisor {
             throw abort("\(error)")
         }
 
+        // With hidden paths to watch, the child stops once its view is final.
+        if let watcher {
+            var byte: UInt8 = 0
+            if recv(sync[0], &byte, 1, 0) == 1, byte == UInt8(ascii: "M") {
+                do { try watcher.watch(hides, pid: pid) } catch { throw abort("\(error)") }
+                guard il_send_fds(sync[0], nil, 0) == 0 else { throw abort("resume the sandbox after watching its masks") }
+            }
+        }
+
         // With a terminal, the child sends the PTY master once its devpts exists.
         var terminal: TerminalRelay? = nil
         if wantsTerminal {
@@ -196,7 +210,8 @@ public final class Supervisor {
             auditor = a
         }
 
-        let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal)
+        let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal, watcher: watcher)
+        watcher?.drain()
         let blocked = auditor?.finish().bySyscall ?? [:]
         // A protected path that was absent could not be mounted read-only; if the run created
         // it, the user must hear of it before anything outside runs it.
@@ -208,9 +223,10 @@ public final class Supervisor {
         audit?.append(AuditRecord(sandbox: runID, kind: .lifecycle, action: "exit", detail: [
             ("exit_code", .int(Int64(code))),
             ("blocked_syscalls", .object(blocked.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
+            ("hidden_path_opens", .int(Int64(watcher?.count ?? 0))),
         ]))
         return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths, blockedSyscalls: blocked, auditPath: audit?.path,
-                       createdProtected: created)
+                       createdProtected: created, hiddenPathOpens: watcher?.count ?? 0)
     }
 
     /// Answers a notified call the way the rules say. The filter only notifies calls the rules
@@ -252,7 +268,8 @@ public final class Supervisor {
     }
 
     /// The supervisor's loop while the command runs. Returns the exit code to propagate.
-    private func relay(pid: pid_t, pidfd: Int32, statusPipe: Int32, signalPipe: Int32, terminal: TerminalRelay?) -> Int32 {
+    private func relay(pid: pid_t, pidfd: Int32, statusPipe: Int32, signalPipe: Int32, terminal: TerminalRelay?,
+                       watcher: HiddenPathWatcher?) -> Int32 {
         terminal?.enterRawMode()
         defer { terminal?.restore() }
         var waitStatus: Int32? = nil
@@ -269,6 +286,7 @@ public final class Supervisor {
             if let t = terminal, masterOpen {
                 fds.append(pollfd(fd: t.master, events: Int16(POLLIN) | (pendingInput.isEmpty ? 0 : Int16(POLLOUT)), revents: 0))
             }
+            if let w = watcher { fds.append(pollfd(fd: w.fd, events: Int16(POLLIN), revents: 0)) }
             if let t = terminal, let input = t.input, inputOpen, pendingInput.count < 65536 {
                 fds.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0))
             }
@@ -296,6 +314,8 @@ public final class Supervisor {
                     }
                 case pidfd:
                     initAlive = false
+                case watcher?.fd:
+                    watcher?.drain()
                 default:
                     guard let t = terminal else { break }
                     if p.fd == t.master {
