@@ -27,6 +27,11 @@ public struct HostReport: Sendable {
         let notify = il_seccomp_user_notif_available() == 1
         checks.append(Check(name: "seccomp user notif", ok: notify, required: false,
                             detail: notify ? "available (audit of blocked syscalls)" : "not available"))
+        let fan = il_fanotify_open()
+        if fan >= 0 { close(fan) }
+        checks.append(Check(name: "fanotify", ok: fan >= 0, required: false,
+                            detail: fan >= 0 ? "available (every open of a hidden path is recorded)"
+                                             : "not available to this user: hidden paths stay hidden, but opens of them are not recorded"))
         let landlock = il_landlock_abi()
         checks.append(Check(name: "landlock", ok: landlock > 0, required: false,
                             detail: landlock > 0 ? "ABI \(landlock)" : "not available"))
@@ -35,8 +40,14 @@ public struct HostReport: Sendable {
                             detail: geteuid() == 0 ? "needed: root-invoked sandboxes run as an unprivileged uid" : "not needed for unprivileged callers"))
 
         let cgroups = CgroupHost.detect()
-        let version = cgroups.v2 != nil && !cgroups.v2Controllers.isEmpty ? (cgroups.v1.isEmpty ? "v2" : "hybrid (v2 with controllers, and v1)")
-            : (cgroups.v1.isEmpty ? "none" : (cgroups.v2 != nil ? "hybrid (v1 controllers, empty v2)" : "v1"))
+        let v2List = cgroups.v2Controllers.sorted().joined(separator: " ")
+        let version: String
+        switch (cgroups.v2 != nil, cgroups.v1.isEmpty) {
+        case (true, true): version = "v2 (controllers: \(v2List))"
+        case (true, false): version = "hybrid: v1 controllers (\(cgroups.v1.keys.sorted().joined(separator: " "))), v2 with [\(v2List)]"
+        case (false, false): version = "v1 (\(cgroups.v1.keys.sorted().joined(separator: " ")))"
+        case (false, true): version = "none"
+        }
         checks.append(Check(name: "cgroups", ok: version != "none", required: false, detail: version))
         let l = policy.limits
         let wanted: [(String, String, Bool)] = [("memory", "memory", l.memory != nil), ("pids", "pids", l.pids != nil), ("cpu", "cpu", l.cpu != nil)]
