@@ -74,9 +74,9 @@ public enum AuditClock {
         return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(Int32(ts.tv_nsec / 1_000_000), 3))Z"
     }
 
-    /// A file-name friendly timestamp: 2026-11-21T23-40-12.
+    /// A file-name friendly timestamp that sorts in start order: 2026-11-21T23-40-12.345.
     public static func fileStamp() -> String {
-        String(now().prefix(19)).replacingColons()
+        String(now().prefix(23)).replacingColons()
     }
 }
 

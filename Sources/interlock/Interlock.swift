@@ -172,7 +172,9 @@ struct Run: ParsableCommand {
                 var parts: [String] = []
                 if total > 0 { parts.append("\(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", ")))") }
                 if outcome.hiddenPathOpens > 0 { parts.append("\(outcome.hiddenPathOpens) hidden file read\(outcome.hiddenPathOpens == 1 ? "" : "s")") }
-                let what = parts.isEmpty ? "nothing blocked" : "blocked: " + parts.joined(separator: ", ")
+                let learned = policy.syscalls.mode == .learn && total > 0
+                if learned { parts[0] = "\(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", "))) allowed by learn mode" }
+                let what = parts.isEmpty ? "nothing blocked" : (learned ? "recorded: " : "blocked: ") + parts.joined(separator: ", ")
                 Shell.printError("exit \(outcome.exitCode) · \(what) · audit: \(outcome.auditPath ?? "none")")
             }
             Glibc.exit(outcome.exitCode)

@@ -43,6 +43,7 @@ struct Replay: ParsableCommand {
         var oldDecision: String
         var newDecision: String
         var newRule: String?
+        var newOrigin: String?
     }
 
     func run() throws {
@@ -105,32 +106,51 @@ struct Replay: ParsableCommand {
                 guard let s = v.stringValue else { return nil }
                 return UInt64(s.hasPrefix("0x") ? String(s.dropFirst(2)) : s, radix: s.hasPrefix("0x") ? 16 : 10)
             }
-            let (decision, label): (String, String?)
+            let (decision, rule): (String, SyscallRule?)
             switch rules.evaluate(syscall: name, arguments: args) {
-            case .allowed: (decision, label) = ("allow", nil)
-            case .denied(let rule): (decision, label) = (rules.mode == .learn ? "learn" : "deny", rule.label)
-            case .silentErrno(_, let rule): (decision, label) = ("deny", rule.label)
+            case .allowed: (decision, rule) = ("allow", nil)
+            case .denied(let r): (decision, rule) = (rules.mode == .learn ? "learn" : "deny", r)
+            case .silentErrno(_, let r): (decision, rule) = ("deny", r)
             }
             return Event(record: r, syscall: name, arguments: args, count: r.count ?? 1,
-                         oldDecision: r.action == "kill" ? "deny" : r.action, newDecision: decision, newRule: label)
+                         oldDecision: r.action == "kill" ? "deny" : r.action, newDecision: decision,
+                         newRule: rule?.label, newOrigin: rule?.origin)
         }
     }
 
+    /// The smallest change, by where the refusal now comes from: a baseline (or import) refusal
+    /// is lifted with `allow`; the profile's own `deny` and `rules` entries must be removed
+    /// (arrays append along `extends`, so no snippet can take them back); terminal injection
+    /// is never lifted.
     private func printSuggestion(_ stillDenied: [Event]) {
-        let names = Array(Set(stillDenied.map(\.syscall))).sorted()
-        if names.isEmpty {
+        if stillDenied.isEmpty {
             print("\n# nothing to suggest: the profile already allows every recorded call")
             return
         }
-        let dangerous = names.filter { DangerousSyscalls.reason($0) != nil }
-        let safe = names.filter { DangerousSyscalls.reason($0) == nil }
-        let allowed = allowDangerous ? names : safe
-        print("\n# Add to your profile (.interlock.toml):")
-        if allowed.isEmpty {
-            print("# (nothing that is safe to allow)")
-        } else {
+        var allow: Set<String> = [], fromDeny: Set<String> = [], fromRules: [String: String] = [:], fixed: Set<String> = []
+        for e in stillDenied {
+            switch e.newOrigin ?? "" {
+            case "syscalls.deny": fromDeny.insert(e.syscall)
+            case let o where o.hasPrefix("syscalls.rules"): fromRules[o] = e.newRule ?? o
+            case "terminal injection": fixed.insert(e.syscall)
+            default: allow.insert(e.syscall)
+            }
+        }
+        let dangerous = allow.filter { DangerousSyscalls.reason($0) != nil }.sorted()
+        let allowed = (allowDangerous ? Array(allow) : allow.filter { DangerousSyscalls.reason($0) == nil }).sorted()
+        print("\n# Smallest change to your profile (.interlock.toml):")
+        if !allowed.isEmpty {
             print("[syscalls]")
             print("allow = [\(allowed.map { "\"\($0)\"" }.joined(separator: ", "))]")
+        }
+        for name in fromDeny.sorted() {
+            print("# remove \"\(name)\" from [syscalls] deny: your profile refuses it itself (allow cannot override deny)")
+        }
+        for (_, label) in fromRules.sorted(by: { $0.key < $1.key }) {
+            print("# change or remove the [[syscalls.rules]] entry that refuses it: \(label)")
+        }
+        for name in fixed.sorted() {
+            print("# \(name): refused by the always-on terminal-injection rule; no profile can allow it")
         }
         for name in dangerous {
             let reason = DangerousSyscalls.reason(name) ?? ""
@@ -140,6 +160,7 @@ struct Replay: ParsableCommand {
                 print("# not suggested: \(name): \(reason). The refusal is probably what you want; pass --allow-dangerous to include it anyway.")
             }
         }
+        if allowed.isEmpty && fromDeny.isEmpty && fromRules.isEmpty { print("# (nothing that is safe to allow)") }
     }
 
     private func rerunCommand(_ recorded: AuditRun, workspace: String) throws {
@@ -158,6 +179,12 @@ struct Replay: ParsableCommand {
         } ?? [:]
         let before = Dictionary(recorded.records.filter { $0.kind == .syscall }.map { ($0.detail.first { $0.0 == "syscall" }?.1.stringValue ?? "?", $0.count ?? 1) }, uniquingKeysWith: +)
         func show(_ d: [String: Int]) -> String { d.isEmpty ? "nothing" : d.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") }
+        if json {
+            func object(_ d: [String: Int]) -> JSONValue { .object(d.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) }) }
+            print(JSONValue.object([("rerun_exit_code", .int(Int64(status))), ("recorded_exit_code", recorded.exitCode.map { .int($0) } ?? .null),
+                                    ("blocked_before", object(before)), ("blocked_now", object(after))]).encoded())
+            return
+        }
         print("\nrerun: exit \(status) (recorded: \(recorded.exitCode.map(String.init) ?? "?"))")
         print("  blocked before: \(show(before))")
         print("  blocked now:    \(show(after))")
