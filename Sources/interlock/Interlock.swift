@@ -12,8 +12,17 @@ struct Interlock: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interlock",
         abstract: "Run AI coding agents and their tools in a sandbox defined by a per-project profile.",
-        subcommands: [Run.self, ProfileCommand.self, AuditCommand.self, Replay.self, Doctor.self]
+        subcommands: [Run.self, Exec.self, Init.self, ProfileCommand.self, AuditCommand.self, Replay.self, Doctor.self]
     )
+
+    /// Invoked through a link named `interlock-shell` (SHELL=…/interlock-shell), behave as `exec`.
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if CommandLine.arguments.first?.split(separator: "/").last == "interlock-shell" {
+            arguments = ["exec", "--"] + arguments
+        }
+        main(arguments)
+    }
 }
 
 /// Options shared by every command that resolves a profile.
@@ -129,58 +138,30 @@ struct Run: ParsableCommand {
     func run() throws {
         var command = command
         if command.first == "--" { command.removeFirst() }
-        var (policy, workspace): (Policy, String)
-        do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
-        if learn { policy.syscalls.mode = .learn }
-        Trust.check(policy: policy, verbose: verbose)
+        Launcher.run(options: options, command: command, verbose: verbose, audit: audit, learn: learn)
+    }
+}
 
-        // The command starts where the user is, if that is inside the workspace.
-        let cwd = Shell.realPath(Shell.currentDirectory()) ?? workspace
-        let inside = cwd == workspace || cwd.hasPrefix(workspace + "/")
-        var environment = Shell.environment().filter { !$0.hasPrefix("INTERLOCK_SANDBOX=") }
-        let cgroups = CgroupHost.detect()
-        var plan: LaunchPlan
-        do {
-            plan = try LaunchPlan.make(policy: policy, workspace: workspace, workingDirectory: inside ? cwd : workspace,
-                                       command: command, environment: environment, home: Shell.home(), cgroups: cgroups)
-        } catch { Shell.fail(error) }
-        let runID = Supervisor.newRunID()
-        environment.append("INTERLOCK_SANDBOX=\(runID)")
-        plan.environment = environment
-        let supervisor = Supervisor(plan: plan, cgroupHost: cgroups, runID: runID)
-        let auditPath = audit.map { $0.hasPrefix("/") ? $0 : Shell.currentDirectory() + "/" + $0 }
-            ?? AuditLog.defaultDirectory(home: Shell.home(), environment: Shell.environmentDictionary()) + "/\(AuditClock.fileStamp())-\(runID).jsonl"
-        do {
-            supervisor.record(to: try AuditLog(path: auditPath), policy: policy)
-        } catch {
-            // The log is how refusals reach the user: no log, no run.
-            Shell.fail(.setup("\(error)"))
-        }
-        if verbose {
-            Shell.printError("profile \(policy.sources.joined(separator: " <- "))\(policy.environment.map { ", env \($0)" } ?? ""); workspace \(workspace)")
-            Shell.printError("hiding \(plan.mounts.hiddenPaths.count) paths; seccomp: \(plan.seccomp.ruleCount) rules; network: loopback only")
-        }
-        do {
-            let outcome = try supervisor.run()
-            for c in outcome.createdProtected {
-                Shell.printError("warning: this run created \(c.path) — \(c.reason). Review it before anything outside the sandbox uses it.")
-            }
-            let blocked = outcome.blockedSyscalls
-            if verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 {
-                let total = blocked.values.reduce(0, +)
-                let names = blocked.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key)\($0.value > 1 ? " ×\($0.value)" : "")" }
-                var parts: [String] = []
-                if total > 0 { parts.append("\(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", ")))") }
-                if outcome.hiddenPathOpens > 0 { parts.append("\(outcome.hiddenPathOpens) hidden file read\(outcome.hiddenPathOpens == 1 ? "" : "s")") }
-                let learned = policy.syscalls.mode == .learn && total > 0
-                if learned { parts[0] = "\(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", "))) allowed by learn mode" }
-                let what = parts.isEmpty ? "nothing blocked" : (learned ? "recorded: " : "blocked: ") + parts.joined(separator: ", ")
-                Shell.printError("exit \(outcome.exitCode) · \(what) · audit: \(outcome.auditPath ?? "none")")
-            }
-            Glibc.exit(outcome.exitCode)
-        } catch {
-            Shell.fail(error)
-        }
+/// `interlock exec`: a drop-in shell for agents that run each tool command through `$SHELL -c`
+/// (set SHELL to a link named `interlock-shell`, or call `interlock exec -c CMD`): every command
+/// runs in its own sandbox with the project's profile.
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a shell in the sandbox: `interlock exec -c CMD` behaves like `bash -c CMD`.",
+        discussion: "The shell is $INTERLOCK_SHELL, else /bin/bash, else /bin/sh. A link to interlock named interlock-shell behaves as `interlock exec`."
+    )
+
+    @Argument(parsing: .captureForPassthrough, help: "Shell arguments, as bash takes them (-c CMD, -l, a script).")
+    var arguments: [String] = []
+
+    func run() throws {
+        var args = arguments
+        if args.first == "--" { args.removeFirst() }
+        let env = Shell.environmentDictionary()
+        let shell = env["INTERLOCK_SHELL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh")
+        let options = (try? ProfileOptions.parse([])) ?? ProfileOptions()
+        Launcher.run(options: options, command: [shell] + args, verbose: false, audit: nil, learn: false)
     }
 }
 

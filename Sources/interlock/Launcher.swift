@@ -1,0 +1,65 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import InterlockAudit
+import InterlockProfile
+import InterlockSandbox
+
+/// One sandboxed run, from the resolved profile to the exit status: what `run` and `exec` share.
+enum Launcher {
+    static func run(options: ProfileOptions, command: [String], verbose: Bool, audit: String?, learn: Bool) -> Never {
+        var (policy, workspace): (Policy, String)
+        do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
+        if learn { policy.syscalls.mode = .learn }
+        Trust.check(policy: policy, verbose: verbose)
+
+        // The command starts where the user is, if that is inside the workspace.
+        let cwd = Shell.realPath(Shell.currentDirectory()) ?? workspace
+        let inside = cwd == workspace || cwd.hasPrefix(workspace + "/")
+        var environment = Shell.environment().filter { !$0.hasPrefix("INTERLOCK_SANDBOX=") }
+        let cgroups = CgroupHost.detect()
+        var plan: LaunchPlan
+        do {
+            plan = try LaunchPlan.make(policy: policy, workspace: workspace, workingDirectory: inside ? cwd : workspace,
+                                       command: command, environment: environment, home: Shell.home(), cgroups: cgroups)
+        } catch { Shell.fail(error) }
+        let runID = Supervisor.newRunID()
+        environment.append("INTERLOCK_SANDBOX=\(runID)")
+        plan.environment = environment
+        let supervisor = Supervisor(plan: plan, cgroupHost: cgroups, runID: runID)
+        let auditPath = audit.map { $0.hasPrefix("/") ? $0 : Shell.currentDirectory() + "/" + $0 }
+            ?? AuditLog.defaultDirectory(home: Shell.home(), environment: Shell.environmentDictionary()) + "/\(AuditClock.fileStamp())-\(runID).jsonl"
+        do {
+            supervisor.record(to: try AuditLog(path: auditPath), policy: policy)
+        } catch {
+            // The log is how refusals reach the user: no log, no run.
+            Shell.fail(.setup("\(error)"))
+        }
+        if verbose {
+            Shell.printError("profile \(policy.sources.joined(separator: " <- "))\(policy.environment.map { ", env \($0)" } ?? ""); workspace \(workspace)")
+            Shell.printError("hiding \(plan.mounts.hiddenPaths.count) paths; seccomp: \(plan.seccomp.ruleCount) rules; network: loopback only")
+        }
+        do {
+            let outcome = try supervisor.run()
+            for c in outcome.createdProtected {
+                Shell.printError("warning: this run created \(c.path) — \(c.reason). Review it before anything outside the sandbox uses it.")
+            }
+            let blocked = outcome.blockedSyscalls
+            if verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 {
+                let total = blocked.values.reduce(0, +)
+                let names = blocked.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key)\($0.value > 1 ? " ×\($0.value)" : "")" }
+                var parts: [String] = []
+                if total > 0 { parts.append("\(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", ")))") }
+                if outcome.hiddenPathOpens > 0 { parts.append("\(outcome.hiddenPathOpens) hidden file read\(outcome.hiddenPathOpens == 1 ? "" : "s")") }
+                let learned = policy.syscalls.mode == .learn && total > 0
+                if learned { parts[0] = "\(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", "))) allowed by learn mode" }
+                let what = parts.isEmpty ? "nothing blocked" : (learned ? "recorded: " : "blocked: ") + parts.joined(separator: ", ")
+                Shell.printError("exit \(outcome.exitCode) · \(what) · audit: \(outcome.auditPath ?? "none")")
+            }
+            Glibc.exit(outcome.exitCode)
+        } catch {
+            Shell.fail(error)
+        }
+    }
+}
