@@ -13,6 +13,8 @@ void il_child_mounts(const il_launch_spec *s, const int *received_fds);
 int il_child_open_pty(const il_launch_spec *s);
 /// Hostname and loopback (net.c).
 void il_child_net(const il_launch_spec *s);
+/// Egress listeners and the route that sends every destination to them (net.c).
+void il_child_egress(const il_launch_spec *s);
 /// Switch to the inner uid/gid (and no supplementary groups), keeping capabilities (ids.c).
 void il_child_become_inner(const il_launch_spec *s);
 /// Drop privileges: bounding set, securebits, capabilities, no_new_privs (ids.c).

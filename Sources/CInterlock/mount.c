@@ -250,6 +250,18 @@ static void apply_op(const il_launch_spec *s, const il_mount_op *op, const int *
     case IL_MOUNT_HIDE_FILE:
         attach(s, make_mask(s, index, 0), op->target, 0);
         break;
+    case IL_MOUNT_FILE: {
+        // Generated content (resolv.conf pointing at the sandbox's resolver), read-only.
+        char path[64];
+        mask_source(path, sizeof path, index, 0);
+        int f = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0444);
+        if (f < 0) il_child_fail(s, "create a generated file for ", op->target);
+        size_t len = op->source ? strlen(op->source) : 0;
+        if (len && write(f, op->source, len) != (ssize_t)len) il_child_fail(s, "write a generated file for ", op->target);
+        close(f);
+        attach(s, clone_tree(s, "", path, ro | MOUNT_ATTR_NOEXEC, 0), op->target, 0);
+        break;
+    }
     case IL_MOUNT_HIDE_DIR:
         attach(s, make_mask(s, index, 1), op->target, 1);
         break;

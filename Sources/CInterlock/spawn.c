@@ -65,6 +65,7 @@ __attribute__((noreturn)) static void child_main(const il_launch_spec *s) {
     for (int i = 0; i < n; i++) close(fds[i]);
     int pty_slave = s->pty ? il_child_open_pty(s) : -1;
     il_child_net(s);
+    il_child_egress(s);
     il_child_drop_privileges(s);
 
     // Credential changes cleared the death signal: set it again, then make sure the

@@ -18,6 +18,7 @@ typedef enum {
     IL_MOUNT_BIND_RW = 2,     // recursive bind, writable, nosuid, nodev
     IL_MOUNT_FD_RW = 3,       // attach a mount fd the supervisor prepared (idmapped bind), writable
     IL_MOUNT_FD_RO = 7,       // the same, read-only
+    IL_MOUNT_FILE = 8,        // a read-only file with `source` as its content, over target
     IL_MOUNT_TMPFS = 4,       // fresh tmpfs, mode 1777, nosuid, nodev
     IL_MOUNT_HIDE_FILE = 5,   // empty read-only file over target
     IL_MOUNT_HIDE_DIR = 6,    // empty read-only directory over target
@@ -73,6 +74,16 @@ typedef struct {
     const void *filter;
     uint16_t filter_len;
     int notify;
+
+    // Egress: listening sockets the child opens inside its network namespace and hands to the
+    // supervisor's proxy (sent on sync_fd after the terminal): TCP 127.0.0.1:proxy_port, TCP
+    // 0.0.0.0:P for each transparent port, UDP 0.0.0.0:53. With `egress`, every IPv4
+    // destination is routed to loopback (`local 0.0.0.0/0 dev lo`), so a tool that ignores the
+    // proxy variables still lands on a listener the proxy checks.
+    int egress;
+    uint16_t proxy_port;
+    const uint16_t *transparent_ports;
+    int transparent_port_count;
 
     const char *path;
     char *const *argv;
