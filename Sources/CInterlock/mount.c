@@ -300,8 +300,9 @@ void il_child_mounts(const il_launch_spec *s, const int *received) {
     if (chdir("/") < 0) il_child_fail(s, "chdir /", "");
     if (s->cwd && chdir(s->cwd) < 0) il_child_fail(s, "chdir ", s->cwd);
 
-    // The view is final: let the supervisor watch the masks before anything runs in it.
-    if (s->mounted_handshake) {
+    // The view is final: the supervisor watches the masks (and finishes placing us in our
+    // cgroups) before anything runs in it.
+    {
         char byte = 'M';
         if (send(s->sync_fd, &byte, 1, MSG_NOSIGNAL) != 1) il_child_fail(s, "report the mounts", "");
         if (il_recv_fds(s->sync_fd, NULL, 0) < 0) il_child_fail(s, "wait for the supervisor", "");

@@ -55,14 +55,16 @@ __attribute__((noreturn)) static void child_main(const il_launch_spec *s) {
     if (n < 0 || n > 16) il_child_fail(s, "launch spec", ": too many mount fds");
     if (il_recv_fds(s->sync_fd, fds, n) < 0) il_child_fail(s, "waiting for the supervisor", "");
 
-    if (s->unshare_cgroup && syscall(SYS_unshare, CLONE_NEWCGROUP) < 0)
-        il_child_fail(s, "unshare(CLONE_NEWCGROUP)", "");
     // Become the sandbox's identity now, keeping capabilities in the new user namespace, so
     // that everything the setup creates (tmpfs roots, mount points) is owned by a mapped id.
     il_child_become_inner(s);
 
     il_child_mounts(s, fds);
     for (int i = 0; i < n; i++) close(fds[i]);
+    // The supervisor placed us in our cgroups while we built the mounts (cgroup v1 placement
+    // costs an RCU grace period): only now is our cgroup the one to root a namespace at.
+    if (s->unshare_cgroup && syscall(SYS_unshare, CLONE_NEWCGROUP) < 0)
+        il_child_fail(s, "unshare(CLONE_NEWCGROUP)", "");
     int pty_slave = s->pty ? il_child_open_pty(s) : -1;
     il_child_net(s);
     il_child_egress(s);

@@ -17,6 +17,7 @@ struct Interlock: ParsableCommand {
 
     /// Invoked through a link named `interlock-shell` (SHELL=…/interlock-shell), behave as `exec`.
     static func main() {
+        StartupTrace.mark("process start until main (clock-tick resolution)")
         var arguments = Array(CommandLine.arguments.dropFirst())
         if CommandLine.arguments.first?.split(separator: "/").last == "interlock-shell" {
             arguments = ["exec", "--"] + arguments

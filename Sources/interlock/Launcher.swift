@@ -13,6 +13,7 @@ enum Launcher {
         do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
         if learn { policy.syscalls.mode = .learn }
         Trust.check(policy: policy, verbose: verbose)
+        StartupTrace.mark("binary start, arguments, profile load and approval")
 
         // The command starts where the user is, if that is inside the workspace.
         let cwd = Shell.realPath(Shell.currentDirectory()) ?? workspace
@@ -24,6 +25,7 @@ enum Launcher {
             plan = try LaunchPlan.make(policy: policy, workspace: workspace, workingDirectory: inside ? cwd : workspace,
                                        command: command, environment: environment, home: Shell.home(), cgroups: cgroups)
         } catch { Shell.fail(error) }
+        StartupTrace.mark("launch plan (mount plan, seccomp compile, command lookup)")
         let runID = Supervisor.newRunID()
         environment.append("INTERLOCK_SANDBOX=\(runID)")
         plan.environment = environment

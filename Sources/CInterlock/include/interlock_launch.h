@@ -51,8 +51,8 @@ typedef struct {
     // writes worker events to (il_status_event).
     int sync_fd, error_fd, status_fd;
     int supervisor_sync_fd;        // the supervisor's end: closed in the child at once
-    int received_fd_count;         // mount fds to receive over sync_fd before "go"
-    int mounted_handshake;         // after the mounts: send 'M', wait for 'G' (masks get watched)
+    int received_fd_count;         // mount fds to receive over sync_fd before "go" (after the
+                                   // mounts the child sends M and waits for a second go)
 
     // Mount plan, applied in order inside the new root.
     const il_mount_op *mounts;

@@ -113,7 +113,6 @@ public final class Supervisor {
         spec.error_fd = errors[1]
         spec.status_fd = status[1]
         spec.received_fd_count = Int32(prepared.count)
-        spec.mounted_handshake = watcher == nil ? 0 : 1
         spec.mounts = arena.array(ops)
         spec.mount_count = Int32(ops.count)
         spec.cwd = arena.string(plan.workingDirectory)
@@ -130,8 +129,10 @@ public final class Supervisor {
         spec.argv = arena.stringArray(plan.arguments)
         spec.envp = arena.stringArray(plan.environment)
 
+        StartupTrace.mark("audit log, cgroups created, channels")
         var pidfd: Int32 = -1
         let pid = il_spawn(&spec, &pidfd)
+        StartupTrace.mark("clone3 into new namespaces")
         let spawnErrno = errno
         // The child's ends: only the child may hold them, or EOF never comes.
         close(sync[1]); close(errors[1]); close(status[1])
@@ -151,7 +152,6 @@ public final class Supervisor {
         // Maps, cgroups and prepared mounts, then "go".
         do {
             try plan.identity.writeMaps(pid: pid)
-            try cgroups?.add(pid: pid)
             var mountFds: [Int32] = []
             defer { for fd in mountFds { close(fd) } }
             if !prepared.isEmpty {
@@ -166,19 +166,23 @@ public final class Supervisor {
                     mountFds.append(fd)
                 }
             }
+            StartupTrace.mark("uid/gid maps, idmapped mounts")
             let sent = mountFds.withUnsafeBufferPointer { il_send_fds(sync[0], $0.baseAddress, Int32($0.count)) }
             guard sent == 0 else { throw SystemCallError("hand the sandbox its mounts") }
         } catch {
             throw abort("\(error)")
         }
 
-        // With hidden paths to watch, the child stops once its view is final.
-        if let watcher {
-            var byte: UInt8 = 0
-            if recv(sync[0], &byte, 1, 0) == 1, byte == UInt8(ascii: "M") {
+        // While the child builds its mounts: cgroup placement (slow on cgroup v1). The child
+        // stops once its view is final, so that its masks get watched before anything runs.
+        do { try cgroups?.add(pid: pid) } catch { throw abort("\(error)") }
+        StartupTrace.mark("cgroup placement")
+        var byte: UInt8 = 0
+        if recv(sync[0], &byte, 1, 0) == 1, byte == UInt8(ascii: "M") {
+            if let watcher {
                 do { try watcher.watch(hides, pid: pid) } catch { throw abort("\(error)") }
-                guard il_send_fds(sync[0], nil, 0) == 0 else { throw abort("resume the sandbox after watching its masks") }
             }
+            guard il_send_fds(sync[0], nil, 0) == 0 else { throw abort("resume the sandbox after its mounts") }
         }
 
         // With a terminal, the child sends the PTY master once its devpts exists.
@@ -210,6 +214,7 @@ public final class Supervisor {
             auditor = a
         }
 
+        StartupTrace.mark("sandbox setup in the child until execve of the command")
         let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal, watcher: watcher)
         watcher?.drain()
         let blocked = auditor?.finish().bySyscall ?? [:]

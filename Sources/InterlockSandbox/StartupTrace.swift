@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// `INTERLOCK_TRACE_STARTUP=1`: prints how long each launch step took, so the slow step is
+/// visible (the benchmark reads it).
+public enum StartupTrace {
+    private static let enabled = getenv("INTERLOCK_TRACE_STARTUP") != nil
+    private static let last = Mutex<Double>(processStart())
+
+    /// The process's start, from /proc/self/stat, as CLOCK_MONOTONIC seconds.
+    private static func processStart() -> Double {
+        guard let stat = FileIO.read("/proc/self/stat"), let close = stat.lastIndex(of: ")") else { return now() }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // Field 22 (starttime), counted from after the command name: index 19.
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return now() }
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    public static func mark(_ step: String) {
+        guard enabled else { return }
+        let t = now()
+        let elapsed = last.withLock { previous -> Double in
+            defer { previous = t }
+            return t - previous
+        }
+        var line = "interlock-trace: \(step): \(Int((elapsed * 1e6).rounded())) µs\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+}
