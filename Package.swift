@@ -28,7 +28,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "InterlockSandbox", dependencies: [
-            "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit",
+            "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit", "InterlockEgress",
         ]),
         .executableTarget(name: "interlock", dependencies: [
             "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit",

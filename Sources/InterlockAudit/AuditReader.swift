@@ -13,8 +13,8 @@ public struct AuditRun: Sendable {
     public var command: [String] { start?.argv ?? [] }
     public var exitCode: Int64? { exit?.detail.first { $0.0 == "exit_code" }?.1.intValue }
 
-    /// Refusals (every non-lifecycle record that is not an allow), with aggregate counts applied.
-    public var refusals: [AuditRecord] { records.filter { $0.kind != .lifecycle && $0.action != "allow" } }
+    /// Refusals (deny and kill records; aggregate records count for `count` events).
+    public var refusals: [AuditRecord] { records.filter { $0.action == "deny" || $0.action == "kill" } }
 
     /// Exact number of refused events per kind (aggregate records count for `count` events).
     public var refusalCounts: [AuditKind: Int] {

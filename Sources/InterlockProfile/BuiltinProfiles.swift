@@ -62,10 +62,18 @@ on_deny = "errno:EPERM"
 mode = "enforce"
 
 [network]
-# Outbound connections the agent may make, as "host:port" ("*.example.com:443" for
-# subdomains). Empty: no network at all.
+# Outbound connections the agent may make, through Interlock's egress proxy: "host:port",
+# "*.example.com:443" (names below example.com), "host" (ports 80 and 443), "host:*" or
+# "host:8000-8999", and IP literals or CIDR blocks ("10.0.0.0/8:5432", "[fd00::/8]:443").
+# Loopback, private and link-local addresses (cloud metadata) are refused unless an entry
+# inside that block or `hosts` names them. Empty: no network at all.
 egress = []
+# Entries that override egress (without a port: every port).
 deny = []
+# Names the proxy resolves itself, never through DNS: { "api.staging.test" = "127.0.0.1" }.
+hosts = {}
+# Filesystem unix sockets the sandbox may connect to, each granted on its own.
+unix_sockets = []
 
 [limits]
 # Memory of the whole sandbox: bytes, or a size with K, M, G or T (powers of 1024).

@@ -46,6 +46,8 @@ extension Policy {
             "network": .object([
                 "egress": .strings(network.egress),
                 "deny": .strings(network.deny),
+                "hosts": .object(network.hosts.mapValues(JSON.string)),
+                "unix_sockets": .strings(network.unixSockets),
             ]),
             "limits": .object([
                 "memory": limits.memory.map { JSON.number(String($0)) } ?? .null,
@@ -120,6 +122,11 @@ extension Policy {
         out += "\n[network]\n"
         array("egress", network.egress)
         array("deny", network.deny)
+        let hostEntries = network.hosts.keys.sorted().map { name in
+            TOMLKey.render([name]) + " = " + TOMLRender.basicString(network.hosts[name] ?? "")
+        }
+        line("hosts", hostEntries.isEmpty ? "{}" : "{ " + hostEntries.joined(separator: ", ") + " }")
+        array("unix_sockets", network.unixSockets)
 
         out += "\n[limits]\n"
         if let memory = limits.memory { line("memory", TOMLRender.basicString(MemorySize.format(memory))) } else { out += "# memory: no limit\n" }

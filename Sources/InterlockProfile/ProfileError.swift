@@ -61,6 +61,12 @@
 /// - `unknown capability 'NAME'; valid names: CAP_AUDIT_CONTROL, …` (capabilities.keep)
 /// - `invalid environment variable name 'TEXT'; names must be non-empty and contain no '=' or NUL`
 /// - `invalid environment name 'NAME'; use letters, digits, '-' and '_'` (KEY `env.NAME`)
+/// - `invalid egress entry 'TEXT': PROBLEM` / `invalid deny entry 'TEXT': PROBLEM` (network.egress,
+///   network.deny; the grammar and the PROBLEM phrases are on `EgressEntry`), for example
+///   `invalid egress entry 'api.example.com:https': the port must be a number from 1 to 65535, a range such as 8000-8999, or *`
+/// - `invalid host name 'NAME': PROBLEM` (network.hosts, KEY `network.hosts."NAME"`)
+/// - `host 'NAME' is already listed as 'OTHER'` (network.hosts: names compare case-insensitively)
+/// - `invalid address 'TEXT' for host 'NAME'; use an IPv4 address such as "127.0.0.1" or an IPv6 address such as "::1"`
 ///
 /// Profiles and environments:
 /// - `unknown built-in profile 'NAME'; built-in profiles: default, strict`
@@ -157,6 +163,18 @@ enum Messages {
     static func importNotFound(_ path: String) -> String { "import file not found: \(path)" }
     static func invalidEnvVar(_ name: String) -> String {
         "invalid environment variable name \(quote(name)); names must be non-empty and contain no '=' or NUL"
+    }
+    static func invalidEgressEntry(_ list: String, _ text: String, _ problem: String) -> String {
+        "invalid \(list) entry \(quote(text)): \(problem)"
+    }
+    static func invalidHostName(_ name: String, _ problem: String) -> String {
+        "invalid host name \(quote(name)): \(problem)"
+    }
+    static func duplicateHost(_ name: String, _ earlier: String) -> String {
+        "host \(quote(name)) is already listed as \(quote(earlier))"
+    }
+    static func invalidHostAddress(_ text: String, _ name: String) -> String {
+        "invalid address \(quote(text)) for host \(quote(name)); use an IPv4 address such as \"127.0.0.1\" or an IPv6 address such as \"::1\""
     }
     static func invalidEnvName(_ name: String) -> String {
         "invalid environment name \(quote(name)); use letters, digits, '-' and '_'"

@@ -229,6 +229,9 @@ struct ProfileLayer: Equatable {
     var keepCapabilities: [String] = []
     var egress: [String] = []
     var networkDeny: [String] = []
+    /// Name → canonical address.
+    var hosts: [String: String] = [:]
+    var unixSockets: [String] = []
     var memory: UInt64?
     var pids: Int?
     var cpu: Double?
@@ -275,6 +278,8 @@ struct ProfileLayer: Equatable {
         append(&keepCapabilities, child.keepCapabilities)
         append(&egress, child.egress)
         append(&networkDeny, child.networkDeny)
+        hosts.merge(child.hosts) { _, new in new }
+        append(&unixSockets, child.unixSockets)
         memory = child.memory ?? memory
         pids = child.pids ?? pids
         cpu = child.cpu ?? cpu
@@ -291,7 +296,7 @@ struct ProfileLayer: Equatable {
             filesystem: FilesystemPolicy(readOnly: readOnly, readWrite: readWrite, hidden: hidden, tmpfs: tmpfs),
             secrets: SecretsPolicy(discover: discover ?? SecretsPolicy().discover, allowFiles: allowFiles, allowEnv: allowEnv),
             syscalls: syscalls,
-            network: NetworkPolicy(egress: egress, deny: networkDeny),
+            network: NetworkPolicy(egress: egress, deny: networkDeny, hosts: hosts, unixSockets: unixSockets),
             limits: LimitsPolicy(memory: memory, pids: pids, cpu: cpu, openFiles: openFiles),
             capabilities: CapabilitiesPolicy(keep: keepCapabilities))
     }
@@ -312,7 +317,7 @@ enum ProfileSchema {
         "filesystem": ["hidden", "read_only", "read_write", "tmpfs"],
         "secrets": ["allow_env", "allow_files", "discover"],
         "syscalls": ["allow", "baseline", "deny", "import", "mode", "on_deny", "rules"],
-        "network": ["deny", "egress"],
+        "network": ["deny", "egress", "hosts", "unix_sockets"],
         "limits": ["cpu", "memory", "open_files", "pids"],
         "capabilities": ["keep"],
     ]
@@ -421,8 +426,10 @@ private struct SchemaReader {
             case ("syscalls", "mode"):
                 let text = try choice(value, SyscallPolicy.Mode.allCases.map(\.rawValue))
                 layer.mode = SyscallPolicy.Mode(rawValue: text)
-            case ("network", "egress"): layer.egress += try strings(value, check: nonEmptyProblem)
-            case ("network", "deny"): layer.networkDeny += try strings(value, check: nonEmptyProblem)
+            case ("network", "egress"): layer.egress += try strings(value) { egressEntryProblem($0, list: "egress") }
+            case ("network", "deny"): layer.networkDeny += try strings(value) { egressEntryProblem($0, list: "deny") }
+            case ("network", "hosts"): try readHosts(value, into: &layer.hosts)
+            case ("network", "unix_sockets"): layer.unixSockets += try paths(value)
             case ("limits", "memory"): layer.memory = try memory(value)
             case ("limits", "pids"): layer.pids = try integer(value, name: "pids", in: ProfileSchema.pidsRange)
             case ("limits", "cpu"): layer.cpu = try cpu(value)
@@ -434,6 +441,36 @@ private struct SchemaReader {
         if let baselineValue, layer.importPath != nil, let importLine = layer.syscallLocations.importPath?.line {
             throw ProfileError(file: file, line: importLine, key: TOMLKey.render(baselineValue.path.dropLast() + ["import"]),
                                message: Messages.baselineAndImport)
+        }
+    }
+
+    // MARK: Network
+
+    /// `hosts = { "api.staging.test" = "127.0.0.1" }`: each name a host name, each value an IP
+    /// address in the strict forms (stored canonical).
+    func readHosts(_ value: TOMLValue, into hosts: inout [String: String]) throws(ProfileError) {
+        var seen: [String: String] = [:]
+        for (name, field) in try table(value).entries {
+            let normalized: String
+            switch HostName.check(name) {
+            case .success(let host): normalized = host
+            case .failure(let problem): throw fail(field, Messages.invalidHostName(name, problem.message))
+            }
+            if let earlier = seen[normalized] { throw fail(field, Messages.duplicateHost(name, earlier)) }
+            seen[normalized] = name
+            guard let text = field.string else {
+                throw fail(field, Messages.wrongType(expected: "a string", found: field.typeName))
+            }
+            guard let address = IPAddress(text) else { throw fail(field, Messages.invalidHostAddress(text, name)) }
+            hosts[normalized] = address.description
+        }
+    }
+
+    func egressEntryProblem(_ text: String, list: String) -> String? {
+        if text.isEmpty { return Messages.empty }
+        switch EgressEntry.parse(text) {
+        case .success: return nil
+        case .failure(let problem): return Messages.invalidEgressEntry(list, text, problem.message)
         }
     }
 

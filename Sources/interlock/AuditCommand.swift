@@ -157,6 +157,14 @@ enum AuditDescription {
     }
 
     static func hint(_ r: AuditRecord) -> String? {
+        if r.kind == .connect, let host = r.detail.first(where: { $0.0 == "host" })?.1.stringValue,
+           let port = r.detail.first(where: { $0.0 == "port" })?.1.intValue {
+            let entry = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            return "[network] egress = [\"\(entry)\"] (or under the [env.NAME] that needs it)"
+        }
+        if r.kind == .file, let path = r.detail.first(where: { $0.0 == "path" })?.1.stringValue {
+            return "[secrets] allow_files = [\"\(path)\"] if the tools really need it"
+        }
         guard r.kind == .syscall, let name = r.detail.first(where: { $0.0 == "syscall" })?.1.stringValue else { return nil }
         return "[syscalls] allow = [\"\(name)\"]" + (DangerousSyscalls.reason(name).map { "  — not advised: \($0)" } ?? "")
     }

@@ -28,7 +28,7 @@ enum Launcher {
         StartupTrace.mark("launch plan (mount plan, seccomp compile, command lookup)")
         let runID = Supervisor.newRunID()
         environment.append("INTERLOCK_SANDBOX=\(runID)")
-        plan.environment = environment
+        plan.environment = EgressPlan.apply(to: environment)
         let supervisor = Supervisor(plan: plan, cgroupHost: cgroups, runID: runID)
         let auditPath = audit.map { $0.hasPrefix("/") ? $0 : Shell.currentDirectory() + "/" + $0 }
             ?? AuditLog.defaultDirectory(home: Shell.home(), environment: Shell.environmentDictionary()) + "/\(AuditClock.fileStamp())-\(runID).jsonl"
@@ -40,7 +40,7 @@ enum Launcher {
         }
         if verbose {
             Shell.printError("profile \(policy.sources.joined(separator: " <- "))\(policy.environment.map { ", env \($0)" } ?? ""); workspace \(workspace)")
-            Shell.printError("hiding \(plan.mounts.hiddenPaths.count) paths; seccomp: \(plan.seccomp.ruleCount) rules; network: loopback only")
+            Shell.printError("hiding \(plan.mounts.hiddenPaths.count) paths; seccomp: \(plan.seccomp.ruleCount) rules; egress: \(policy.network.egress.count) entries through the proxy")
         }
         do {
             let outcome = try supervisor.run()
@@ -48,11 +48,16 @@ enum Launcher {
                 Shell.printError("warning: this run created \(c.path) — \(c.reason). Review it before anything outside the sandbox uses it.")
             }
             let blocked = outcome.blockedSyscalls
-            if verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 {
+            let refused = outcome.refusedConnections
+            if verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 || !refused.isEmpty {
                 let total = blocked.values.reduce(0, +)
                 let names = blocked.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key)\($0.value > 1 ? " ×\($0.value)" : "")" }
                 var parts: [String] = []
                 if total > 0 { parts.append("\(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", ")))") }
+                if !refused.isEmpty {
+                    let n = refused.values.reduce(0, +)
+                    parts.append("\(n) connection\(n == 1 ? "" : "s") (\(refused.keys.sorted().prefix(4).joined(separator: ", ")))")
+                }
                 if outcome.hiddenPathOpens > 0 { parts.append("\(outcome.hiddenPathOpens) hidden file read\(outcome.hiddenPathOpens == 1 ? "" : "s")") }
                 let learned = policy.syscalls.mode == .learn && total > 0
                 if learned { parts[0] = "\(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", "))) allowed by learn mode" }

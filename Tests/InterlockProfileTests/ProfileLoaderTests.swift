@@ -288,11 +288,11 @@ final class ProfileLoaderTests: XCTestCase {
         XCTAssertEqual(try errorText("[syscalls]\nbase = \"agent\"\n"),
                        "\(p):2: syscalls.base: unknown key 'base'; valid keys: allow, baseline, deny, import, mode, on_deny, rules")
         XCTAssertEqual(try errorText("[network]\nallow = []\n"),
-                       "\(p):2: network.allow: unknown key 'allow'; valid keys: deny, egress")
+                       "\(p):2: network.allow: unknown key 'allow'; valid keys: deny, egress, hosts, unix_sockets")
         XCTAssertEqual(try errorText("[limits]\nmem = 1\n"),
                        "\(p):2: limits.mem: unknown key 'mem'; valid keys: cpu, memory, open_files, pids")
         XCTAssertEqual(try errorText("[env.staging]\nnetwork.egres = []\n"),
-                       "\(p):2: env.staging.network.egres: unknown key 'egres'; valid keys: deny, egress")
+                       "\(p):2: env.staging.network.egres: unknown key 'egres'; valid keys: deny, egress, hosts, unix_sockets")
         XCTAssertEqual(try errorText("[env.staging]\nextends = \"x\"\n"),
                        "\(p):2: env.staging.extends: unknown key 'extends'; valid keys: capabilities, filesystem, limits, network, secrets, syscalls")
     }

@@ -10,6 +10,8 @@ public struct MountPlan: Sendable, Equatable {
     public enum Kind: Int32, Sendable {
         case bindReadOnly = 1, bindReadWrite = 2, preparedReadWrite = 3, tmpfs = 4, hideFile = 5, hideDirectory = 6
         case preparedReadOnly = 7
+        /// A read-only file whose content is `source` (resolv.conf).
+        case generatedFile = 8
         /// Prepared by the supervisor as an idmapped mount fd (root-invoked runs).
         public var isPrepared: Bool { self == .preparedReadWrite || self == .preparedReadOnly }
     }
@@ -197,6 +199,7 @@ extension MountPlan {
             case .bindReadOnly, .preparedReadOnly: 2
             case .bindReadWrite, .preparedReadWrite: 1
             case .tmpfs: 0
+            case .generatedFile: 4
             }
         }
         var byTarget: [String: Step] = [:]

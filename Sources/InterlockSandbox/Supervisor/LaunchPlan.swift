@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CInterlock
+import InterlockEgress
 import InterlockProfile
 import InterlockSeccomp
 
@@ -16,6 +17,7 @@ public struct LaunchPlan: Sendable {
     /// Refused syscalls go to the supervisor (seccomp user notification) to be recorded.
     public var notify: Bool
     public var keepCapabilities: UInt64
+    public var egress: EgressPlan
     public var rlimits: [(resource: Int32, value: UInt64)]
     public var limits: LimitsPolicy
     public var executable: String
@@ -32,7 +34,7 @@ public struct LaunchPlan: Sendable {
                             environment: [String], home: String, cgroups: CgroupHost) throws(LaunchError) -> LaunchPlan {
         guard let name = command.first, !name.isEmpty else { throw .invalid("no command given: interlock run [options] -- COMMAND [ARGS…]") }
         let identity = Identity.forCaller(workspace: workspace)
-        let mounts = try MountPlan.build(policy: policy, workspace: workspace, home: home, privileged: identity.privileged)
+        var mounts = try MountPlan.build(policy: policy, workspace: workspace, home: home, privileged: identity.privileged)
         // Without user notification the filter still refuses, but nothing could be recorded.
         let notify = il_seccomp_user_notif_available() == 1
         let rules: SyscallRuleSet, seccomp: SeccompProgram
@@ -41,6 +43,10 @@ public struct LaunchPlan: Sendable {
             seccomp = try SeccompCompiler.compile(rules, notify: notify)
         } catch { throw .invalid(error.message) }
         let keep = try Capabilities.mask(policy.capabilities.keep)
+        let egress = try EgressPlan.make(policy: policy)
+        if let resolv = PathResolution.resolve("/etc/resolv.conf", workspace: "/", home: "/").real {
+            mounts.steps.append(MountPlan.Step(kind: .generatedFile, source: EgressPlan.resolvConf, target: resolv, origin: "network"))
+        }
 
         var rlimits: [(Int32, UInt64)] = []
         let limits = policy.limits
@@ -57,8 +63,8 @@ public struct LaunchPlan: Sendable {
         let executable = try resolveCommand(name, workingDirectory: workingDirectory, environment: environment,
                                             reachable: { identity.privileged ? MountPlan.reachableByOthers($0, binds: mounts) : true })
         return LaunchPlan(identity: identity, mounts: mounts, seccomp: seccomp, syscallRules: rules, notify: notify,
-                          keepCapabilities: keep, rlimits: rlimits, limits: limits,
-                          executable: executable, arguments: command, environment: environment,
+                          keepCapabilities: keep, egress: egress, rlimits: rlimits, limits: limits,
+                          executable: executable, arguments: command, environment: EgressPlan.apply(to: environment),
                           workingDirectory: workingDirectory, hostname: "interlock")
     }
 

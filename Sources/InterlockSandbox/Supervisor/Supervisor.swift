@@ -5,6 +5,8 @@ import CInterlock
 import InterlockAudit
 import InterlockProfile
 import InterlockSeccomp
+import InterlockEgress
+import Synchronization
 
 /// Runs one command in a sandbox and stays with it until it ends: relays the terminal,
 /// forwards signals, suspends with it on Ctrl-Z, and tears everything down afterwards.
@@ -21,6 +23,8 @@ public final class Supervisor {
         public var createdProtected: [MountPlan.Protection]
         /// Opens of hidden paths (recorded when the supervisor can watch them).
         public var hiddenPathOpens: Int
+        /// Connections the egress proxy refused, per host:port (exact).
+        public var refusedConnections: [String: Int] = [:]
     }
 
     private let plan: LaunchPlan
@@ -124,6 +128,10 @@ public final class Supervisor {
         spec.filter = filterBytes.map { UnsafeRawPointer($0) }
         spec.filter_len = UInt16(plan.seccomp.instructionCount)
         spec.notify = plan.notify ? 1 : 0
+        spec.egress = 1
+        spec.proxy_port = EgressPlan.proxyPort
+        spec.transparent_ports = arena.array(plan.egress.transparentPorts)
+        spec.transparent_port_count = Int32(plan.egress.transparentPorts.count)
         spec.keep_caps = plan.keepCapabilities
         spec.path = arena.string(plan.executable)
         spec.argv = arena.stringArray(plan.arguments)
@@ -204,6 +212,25 @@ public final class Supervisor {
             throw .setup(reason)
         }
         if wantsTerminal && terminal == nil { throw abort("the sandbox did not hand over its terminal") }
+        // Then the egress listeners it opened in its network namespace: the proxy serves them.
+        // No proxy, no run: the sandbox would otherwise have a network nobody checks.
+        let proxy: EgressProxy
+        do {
+            var fds = [Int32](repeating: -1, count: 2 + plan.egress.transparentPorts.count)
+            guard il_recv_fds(sync[0], &fds, Int32(fds.count)) == 0 else { throw SystemCallError("receive the egress listeners") }
+            proxy = try EgressProxy(rules: plan.egress.rules, hosts: plan.egress.hosts, audit: egressRecorder())
+            try proxy.start(httpListener: fds[0], transparentListeners: zip(fds.dropFirst(2), plan.egress.transparentPorts).map { (fd: $0, port: Int($1)) },
+                            dnsSocket: fds[1], syntheticAddress: EgressPlan.syntheticBlock)
+        } catch {
+            throw abort("egress proxy: \(error)")
+        }
+        defer { proxy.shutdown() }
+        proxy.whenStopped { reason in
+            guard let reason else { return }
+            var line = "interlock: the egress proxy stopped (\(reason)): the sandbox has no network any more\n"
+            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        }
+
         // The worker hands over the filter's listener just before execve (after the terminal).
         var auditor: SyscallAuditor? = nil
         if plan.notify {
@@ -229,9 +256,41 @@ public final class Supervisor {
             ("exit_code", .int(Int64(code))),
             ("blocked_syscalls", .object(blocked.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
             ("hidden_path_opens", .int(Int64(watcher?.count ?? 0))),
+            ("refused_connections", .object(connectionRefusals.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
         ]))
         return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths, blockedSyscalls: blocked, auditPath: audit?.path,
-                       createdProtected: created, hiddenPathOpens: watcher?.count ?? 0)
+                       createdProtected: created, hiddenPathOpens: watcher?.count ?? 0,
+                       refusedConnections: connectionRefusals)
+    }
+
+    /// Connections refused by the egress proxy (exact), for the summary.
+    private final class Tally: Sendable {
+        let counts = Mutex<[String: Int]>([:])
+    }
+    private let refusedConnections = Tally()
+    public var connectionRefusals: [String: Int] { refusedConnections.counts.withLock { $0 } }
+
+    /// Egress events become audit records (`connect`); refusals are also counted.
+    private func egressRecorder() -> @Sendable (EgressEvent) -> Void {
+        let log = audit, sandbox = runID, counter = refusedConnections
+        return { e in
+            let action: String
+            switch (e.kind, e.action) {
+            case (.close, _): action = "close"
+            case (_, .allow): action = "allow"
+            case (_, .deny): action = "deny"
+            case (_, .error): action = "error"
+            }
+            if e.action == .deny { counter.counts.withLock { $0["\(e.host):\(e.port)", default: 0] += 1 } }
+            var detail: [(String, JSONValue)] = [("host", .string(e.host)), ("port", .int(Int64(e.port))),
+                                                 ("protocol", .string(e.protocol.rawValue)), ("connection", .int(Int64(e.connectionID)))]
+            if let a = e.resolvedAddress { detail.append(("address", .string(a))) }
+            if let r = e.reason { detail.append(("reason", .string(r))) }
+            if let b = e.bytesUp { detail.append(("bytes_up", .int(Int64(b)))) }
+            if let b = e.bytesDown { detail.append(("bytes_down", .int(Int64(b)))) }
+            if let d = e.durationMs { detail.append(("duration_ms", .int(Int64(d.rounded())))) }
+            log?.append(AuditRecord(sandbox: sandbox, kind: .connect, action: action, rule: e.rule, detail: detail))
+        }
     }
 
     /// Answers a notified call the way the rules say. The filter only notifies calls the rules

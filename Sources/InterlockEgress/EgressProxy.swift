@@ -1,0 +1,388 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import InterlockProfile
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// One audit record of the egress proxy.
+///
+/// - `connect`: a decision. `deny` (refused by the policy: `rule` and `reason` say why),
+///   `allow` (connected to `resolvedAddress`), or `error` (allowed, but resolution or the
+///   connection failed: `reason`).
+/// - `close`: an allowed connection ended (`action` is `allow`); `bytesUp` (sandbox → origin),
+///   `bytesDown` (origin → sandbox) and `durationMs` are set. Same `connectionID` as its `connect`.
+/// - `dns`: the sandbox's DNS responder refused a query (`host` is the name asked, `port` 53).
+///
+/// Events are delivered on the proxy's event loop thread: the callback must not block.
+public struct EgressEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable { case connect, close, dns }
+    public enum Action: String, Sendable { case allow, deny, error }
+    /// How the sandbox asked: `connect` (HTTP CONNECT), `http` (absolute-URI request),
+    /// `socks5`, `transparent` (intercepted, by SNI/Host/destination), `dns`.
+    public enum ProtocolKind: String, Sendable { case connect, http, socks5, transparent, dns }
+
+    public var kind: Kind
+    public var action: Action
+    /// The host as decided on: a lowercased name, or a normalised IP address.
+    public var host: String
+    public var port: Int
+    public var resolvedAddress: String?
+    /// What decided (see `EgressDecision.rule`).
+    public var rule: String
+    public var `protocol`: ProtocolKind
+    public var bytesUp: UInt64?
+    public var bytesDown: UInt64?
+    public var durationMs: Double?
+    public var reason: String?
+    /// Ties the `connect` and `close` events of one connection (unique per proxy).
+    public var connectionID: UInt64
+
+    public init(kind: Kind, action: Action, host: String, port: Int, resolvedAddress: String? = nil, rule: String,
+                protocol: ProtocolKind, bytesUp: UInt64? = nil, bytesDown: UInt64? = nil, durationMs: Double? = nil,
+                reason: String? = nil, connectionID: UInt64 = 0) {
+        self.kind = kind
+        self.action = action
+        self.host = host
+        self.port = port
+        self.resolvedAddress = resolvedAddress
+        self.rule = rule
+        self.protocol = `protocol`
+        self.bytesUp = bytesUp
+        self.bytesDown = bytesDown
+        self.durationMs = durationMs
+        self.reason = reason
+        self.connectionID = connectionID
+    }
+}
+
+/// Limits and timeouts. The defaults suit an interactive agent.
+public struct EgressOptions: Sendable {
+    /// Per connection attempt (a name with several addresses tries up to four).
+    public var connectTimeout: Duration = .seconds(10)
+    /// For a name outside `network.hosts` (getaddrinfo on the resolver threads).
+    public var resolveTimeout: Duration = .seconds(10)
+    /// How long a client has to send a complete request head (HTTP), greeting and request
+    /// (SOCKS5), or something to sniff (transparent).
+    public var requestTimeout: Duration = .seconds(30)
+    /// Transparent listeners: if the client sends nothing for this long, the protocol is taken
+    /// to be server-first (ssh, SMTP, MySQL) and the destination address decides.
+    public var serverFirstDelay: Duration = .milliseconds(300)
+    /// After one side of a relay closed, how long the other may take to drain.
+    public var lingerTimeout: Duration = .seconds(30)
+    /// Largest request head / ClientHello / SOCKS request accepted.
+    public var maxRequestBytes: Int = 64 * 1024
+    /// Concurrent client connections; more are closed on accept.
+    public var maxConnections: Int = 4096
+    /// `listen(2)` backlog set on every listener.
+    public var backlog: Int32 = 1024
+    /// Threads for getaddrinfo.
+    public var resolverThreads: Int = 4
+
+    public init() {}
+}
+
+/// The sandbox's only way out: an HTTP/SOCKS5 proxy, transparent listeners and a DNS responder,
+/// on listening sockets the caller created (inside the sandbox's network namespace) and hands
+/// over as file descriptors. All of it runs on one event loop thread (plus resolver threads).
+///
+///     let rules = try EgressRules(policy: policy.network, environment: policy.environment,
+///                                 profileFile: policy.sources.last)
+///     let proxy = try EgressProxy(rules: rules, hosts: [:]) { event in log(event) }
+///     try proxy.start(httpListener: fd, transparentListeners: [(fd: fd443, port: 443)],
+///                     dnsSocket: dnsFD, syntheticAddress: "127.0.0.2")
+///     …
+///     proxy.shutdown()
+///
+/// - The HTTP listener serves HTTP proxy requests (CONNECT and absolute-URI) and SOCKS5 (a
+///   connection whose first byte is 0x05).
+/// - Each transparent listener stands for one destination port: the destination name comes from
+///   the TLS ClientHello's SNI or the HTTP Host header, else from the socket's original
+///   destination address (a synthetic address handed out by the DNS responder, or an IP entry).
+/// - The DNS socket (UDP) answers A queries for allowed names with `syntheticAddress`.
+///
+/// Wiring it to a sandbox (the supervisor's side):
+/// - Inside the sandbox's network namespace (loopback up), create and hand over: a TCP socket
+///   listening on `127.0.0.1:PORT` (HTTP/SOCKS5), one TCP socket listening on `0.0.0.0:P` for
+///   each transparent port P (80, 443, and the ports of the `egress` entries), and a UDP socket
+///   bound to `127.0.0.1:53`. Close them in the child before `execve`.
+/// - Add the route `local 0.0.0.0/0 dev lo` (table local) in that namespace, so a connection to
+///   any IPv4 address lands on the transparent listener of its port (or is refused: fail closed).
+/// - `/etc/resolv.conf` inside: `nameserver 127.0.0.1` (`options ndots:1`, no `search`).
+/// - Environment: `HTTP_PROXY`, `HTTPS_PROXY`, `http_proxy`, `https_proxy` =
+///   `http://127.0.0.1:PORT`; `ALL_PROXY`, `all_proxy` = `socks5h://127.0.0.1:PORT`; `NO_PROXY`,
+///   `no_proxy` = `localhost,127.0.0.1,::1`.
+/// - `syntheticAddress`: a block in 127/8 such as `127.100.0.0/16` is best (ssh, database
+///   clients and `socks5://` clients then work by name); `127.0.0.2` is enough for TLS and HTTP.
+/// - Audit events arrive on the proxy's event loop thread; `whenStopped` reports a listener that
+///   closed on its own; call `shutdown()` (not from the event loop) when the sandbox exits.
+public final class EgressProxy: Sendable {
+    public let rules: EgressRules
+    public let options: EgressOptions
+    private let audit: @Sendable (EgressEvent) -> Void
+
+    private enum Phase { case idle, running, stopping, stopped }
+    private struct State {
+        var phase: Phase = .idle
+        var group: MultiThreadedEventLoopGroup?
+        var threadPool: NIOThreadPool?
+        var core: ProxyCore?
+        var listeners: [any Channel] = []
+        var stopCallbacks: [@Sendable (String?) -> Void] = []
+        var stopReason: String?
+        var stopReported = false
+    }
+    private let state = Mutex(State())
+
+    /// `hosts` adds to (and overrides) the policy's `network.hosts`. Throws for a name or address
+    /// that does not parse.
+    public init(rules: EgressRules, hosts: [String: String] = [:], options: EgressOptions = EgressOptions(),
+                audit: @escaping @Sendable (EgressEvent) -> Void) throws(EgressError) {
+        var merged = rules
+        try merged.addHosts(hosts)
+        self.rules = merged
+        self.options = options
+        self.audit = audit
+    }
+
+    /// Starts serving. Takes ownership of every descriptor (listening TCP sockets, bound UDP
+    /// socket): they are closed by `shutdown`, or here if starting fails. The TCP sockets are put
+    /// into listening state (with `options.backlog`) if they are not already.
+    ///
+    /// `syntheticAddress`: what the DNS responder answers for allowed names. One IPv4 address
+    /// (`127.0.0.2`: every name gets it; the transparent listeners then need SNI or a Host
+    /// header), or an IPv4 block (`127.100.0.0/16`: each name gets its own address for the
+    /// proxy's lifetime, so a connection to it is known to mean that name even without SNI or
+    /// Host — ssh, databases — and a SOCKS5 client that resolved locally still works).
+    public func start(httpListener fd: Int32, transparentListeners: [(fd: Int32, port: Int)], dnsSocket: Int32?,
+                      syntheticAddress: String) throws(EgressError) {
+        var pendingDescriptors: [Int32] = [fd] + transparentListeners.map(\.fd) + (dnsSocket.map { [$0] } ?? [])
+        func closePending() {
+            for descriptor in pendingDescriptors { _ = Glibc.close(descriptor) }
+            pendingDescriptors = []
+        }
+        let alreadyStarted = state.withLock { state -> Bool in
+            guard state.phase == .idle else { return true }
+            state.phase = .running
+            return false
+        }
+        if alreadyStarted {
+            closePending()
+            throw EgressError("the egress proxy can be started only once")
+        }
+        for listener in transparentListeners where !(1...65535).contains(listener.port) {
+            closePending()
+            state.withLock { $0.phase = .stopped }
+            throw EgressError("transparent listener port \(listener.port) is not a TCP port")
+        }
+        let synthetic: SyntheticAddresses
+        do throws(EgressError) {
+            // NIO traps on a descriptor that is not open: check every one before it sees any.
+            try EgressProxy.checkSocket(fd, type: SOCK_STREAM, families: [AF_INET, AF_INET6, AF_UNIX], what: "HTTP proxy listener")
+            for listener in transparentListeners {
+                try EgressProxy.checkSocket(listener.fd, type: SOCK_STREAM, families: [AF_INET, AF_INET6],
+                                            what: "transparent listener for port \(listener.port)")
+            }
+            if let dnsSocket {
+                try EgressProxy.checkSocket(dnsSocket, type: SOCK_DGRAM, families: [AF_INET, AF_INET6], what: "DNS socket")
+            }
+            guard Set(pendingDescriptors).count == pendingDescriptors.count else {
+                throw EgressError("the same descriptor was passed twice")
+            }
+            synthetic = try SyntheticAddresses(syntheticAddress)
+        } catch {
+            closePending()
+            state.withLock { $0.phase = .stopped }
+            throw error
+        }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let threadPool = NIOThreadPool(numberOfThreads: max(1, options.resolverThreads))
+        threadPool.start()
+        let resolver = Resolver(hosts: rules.hosts, threadPool: threadPool, timeout: TimeAmount(options.resolveTimeout))
+        let core = ProxyCore(rules: rules, resolver: resolver, options: options, synthetic: synthetic, audit: audit)
+        var listeners: [any Channel] = []
+        let backlog = options.backlog
+
+        func serve(_ descriptor: Int32, what: String,
+                   makeHandler: @escaping @Sendable (ProxyCore, UInt64) -> FrontHandler) throws(EgressError) {
+            pendingDescriptors.removeAll { $0 == descriptor }
+            let maxConnections = options.maxConnections
+            do {
+                let channel = try ServerBootstrap(group: group)
+                    .childChannelOption(.allowRemoteHalfClosure, value: true)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelOption(.recvAllocator, value: RelayTuning.recvAllocator)
+                    .childChannelOption(.writeBufferWaterMark, value: RelayTuning.waterMark)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let count = core.clientConnections.add(1, ordering: .relaxed).newValue
+                            channel.closeFuture.whenComplete { _ in
+                                core.clientConnections.subtract(1, ordering: .relaxed)
+                            }
+                            guard count <= maxConnections else {
+                                channel.close(promise: nil)
+                                return
+                            }
+                            core.track(channel)
+                            try channel.pipeline.syncOperations.addHandler(makeHandler(core, core.newConnectionID()))
+                        }
+                    }
+                    .withBoundSocket(descriptor)
+                    .wait()
+                // NIO listens with its default backlog; raise it (listen on a listening socket
+                // only updates the backlog).
+                _ = Glibc.listen(descriptor, backlog)
+                listeners.append(channel)
+            } catch {
+                throw EgressError("cannot serve the \(what) on descriptor \(descriptor): \(error)")
+            }
+        }
+
+        do throws(EgressError) {
+            try serve(fd, what: "HTTP proxy listener") { core, id in HTTPProxyHandler(core: core, connectionID: id) }
+            for listener in transparentListeners {
+                let port = listener.port
+                try serve(listener.fd, what: "transparent listener for port \(port)") { core, id in
+                    TransparentHandler(core: core, connectionID: id, port: port)
+                }
+            }
+            if let dnsSocket {
+                pendingDescriptors.removeAll { $0 == dnsSocket }
+                do {
+                    let channel = try DatagramBootstrap(group: group)
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(DNSResponder(core: core, synthetic: synthetic))
+                            }
+                        }
+                        .withBoundSocket(dnsSocket)
+                        .wait()
+                    listeners.append(channel)
+                } catch {
+                    throw EgressError("cannot serve DNS on descriptor \(dnsSocket): \(error)")
+                }
+            }
+        } catch {
+            closePending()
+            for listener in listeners { try? listener.close().wait() }
+            try? group.syncShutdownGracefully()
+            try? threadPool.syncShutdownGracefully()
+            state.withLock { $0.phase = .stopped }
+            throw error
+        }
+
+        state.withLock { state in
+            state.group = group
+            state.threadPool = threadPool
+            state.core = core
+            state.listeners = listeners
+        }
+        for listener in listeners {
+            listener.closeFuture.whenComplete { [weak self] _ in
+                self?.listenerClosed()
+            }
+        }
+    }
+
+    /// An open socket of `type` in one of `families`.
+    private static func checkSocket(_ fd: Int32, type: __socket_type, families: [Int32], what: String) throws(EgressError) {
+        guard fd >= 0, fcntl(fd, F_GETFD) >= 0 else {
+            throw EgressError("the \(what) (descriptor \(fd)) is not an open descriptor")
+        }
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &length) == 0 else {
+            throw EgressError("the \(what) (descriptor \(fd)) is not a socket")
+        }
+        guard value == Int32(type.rawValue) else {
+            throw EgressError("the \(what) (descriptor \(fd)) is not a \(type == SOCK_STREAM ? "stream" : "datagram") socket")
+        }
+        var storage = sockaddr_storage()
+        var storageLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &storageLength) }
+        }
+        guard named == 0, families.contains(Int32(storage.ss_family)) else {
+            throw EgressError("the \(what) (descriptor \(fd)) has an unsupported address family")
+        }
+    }
+
+    /// Whether every listener is serving.
+    public var isRunning: Bool {
+        state.withLock { state in state.phase == .running && !state.listeners.isEmpty && state.listeners.allSatisfy(\.isActive) }
+    }
+
+    /// Client connections currently open.
+    public var activeConnections: Int {
+        state.withLock { $0.core }?.clientConnections.load(ordering: .relaxed) ?? 0
+    }
+
+    /// `callback` runs once when the proxy stops: with nil after `shutdown()`, with a reason when
+    /// a listener closed on its own (the sandbox has no network from then on: fail closed).
+    /// Runs at once if the proxy already stopped.
+    public func whenStopped(_ callback: @escaping @Sendable (String?) -> Void) {
+        let reported: (Bool, String?) = state.withLock { state in
+            if state.stopReported { return (true, state.stopReason) }
+            state.stopCallbacks.append(callback)
+            return (false, nil)
+        }
+        if reported.0 { callback(reported.1) }
+    }
+
+    private func listenerClosed() {
+        let callbacks: [@Sendable (String?) -> Void] = state.withLock { state in
+            guard state.phase == .running, !state.stopReported else { return [] }
+            state.stopReported = true
+            state.stopReason = "an egress proxy listener closed unexpectedly"
+            let callbacks = state.stopCallbacks
+            state.stopCallbacks = []
+            return callbacks
+        }
+        for callback in callbacks { callback("an egress proxy listener closed unexpectedly") }
+    }
+
+    /// Closes the listeners and every connection, and waits for the threads to stop. Call from
+    /// outside the proxy's event loop (not from the audit callback). Idempotent.
+    public func shutdown() {
+        let taken = state.withLock { state -> (MultiThreadedEventLoopGroup?, NIOThreadPool?, ProxyCore?, [any Channel])? in
+            switch state.phase {
+            case .idle:
+                state.phase = .stopped
+                return nil
+            case .stopping, .stopped:
+                return nil
+            case .running:
+                state.phase = .stopping
+                let taken = (state.group, state.threadPool, state.core, state.listeners)
+                state.group = nil
+                state.threadPool = nil
+                state.listeners = []
+                return taken
+            }
+        }
+        guard let (group, threadPool, core, listeners) = taken else { return }
+        for listener in listeners { try? listener.close().wait() }
+        if let core, let loop = group?.next() {
+            let open = core.openChannels()
+            for channel in open { channel.close(promise: nil) }
+            let closed = EventLoopFuture.andAllComplete(open.map(\.closeFuture), on: loop)
+            _ = try? closed.wait()
+        }
+        try? group?.syncShutdownGracefully()
+        try? threadPool?.syncShutdownGracefully()
+        let callbacks: [@Sendable (String?) -> Void] = state.withLock { state in
+            state.phase = .stopped
+            state.core = nil
+            guard !state.stopReported else { return [] }
+            state.stopReported = true
+            let callbacks = state.stopCallbacks
+            state.stopCallbacks = []
+            return callbacks
+        }
+        for callback in callbacks { callback(nil) }
+    }
+}
