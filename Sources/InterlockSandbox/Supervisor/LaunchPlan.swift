@@ -44,6 +44,8 @@ public struct LaunchPlan: Sendable {
         } catch { throw .invalid(error.message) }
         let keep = try Capabilities.mask(policy.capabilities.keep)
         let egress = try EgressPlan.make(policy: policy)
+        mounts.steps = MountPlan.ordered(mounts.steps + UnixSockets.masks(granted: policy.network.unixSockets, identity: identity,
+                                                                           home: home, workspace: workspace))
         if let resolv = PathResolution.resolve("/etc/resolv.conf", workspace: "/", home: "/").real {
             mounts.steps.append(MountPlan.Step(kind: .generatedFile, source: EgressPlan.resolvConf, target: resolv, origin: "network"))
         }

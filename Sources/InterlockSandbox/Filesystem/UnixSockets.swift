@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Host unix sockets the sandbox could connect to. A socket stays connectable through a
+/// read-only bind mount, so each bound socket the sandbox's uid could open for writing is
+/// masked, unless the profile grants that one socket (`network.unix_sockets`). Abstract sockets
+/// need nothing: they belong to the host's network namespace, which the sandbox is not in.
+enum UnixSockets {
+    /// Pathname sockets bound on the host right now (from /proc/net/unix), that exist as sockets.
+    static func bound() -> [String] {
+        guard let table = FileIO.read("/proc/net/unix") else { return [] }
+        var paths = Set<String>()
+        for line in table.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 8, fields[7].hasPrefix("/") else { continue }
+            paths.insert(String(fields[7]))
+        }
+        return paths.filter { path in
+            var st = stat()
+            return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
+        }.sorted()
+    }
+
+    /// Whether the sandbox's identity could connect (write permission on the socket inode, and
+    /// every directory on the way searchable). A root caller's sandbox uid is "other" to all.
+    static func reachable(_ path: String, identity: Identity) -> Bool {
+        var current = ""
+        let components = path.split(separator: "/")
+        for (i, component) in components.enumerated() {
+            current += "/" + component
+            var st = stat()
+            guard stat(current, &st) == 0 else { return false }
+            let last = i == components.count - 1
+            let need: mode_t = last ? 0o2 : 0o1  // write on the socket, search on directories
+            let bits: mode_t
+            if identity.privileged {
+                bits = st.st_mode & 0o7
+            } else if st.st_uid == identity.hostUid {
+                bits = (st.st_mode >> 6) & 0o7
+            } else if st.st_gid == identity.hostGid {
+                bits = (st.st_mode >> 3) & 0o7
+            } else {
+                bits = st.st_mode & 0o7
+            }
+            if bits & need == 0 && !(identity.privileged == false && identity.hostUid == 0) { return false }
+        }
+        return true
+    }
+
+    /// Mask steps for reachable, ungranted sockets.
+    static func masks(granted: [String], identity: Identity, home: String, workspace: String) -> [MountPlan.Step] {
+        let grants = Set(granted.compactMap { PathResolution.resolve($0, workspace: workspace, home: home).real })
+        return bound().filter { !grants.contains($0) && reachable($0, identity: identity) }
+            .map { MountPlan.Step(kind: .hideFile, source: nil, target: $0, origin: "network: unix socket not granted (network.unix_sockets)") }
+    }
+}
