@@ -389,13 +389,18 @@ def test_root_owned_unix_socket_refused(run, workspace):
 
 
 @requires_root
-def test_world_writable_unix_socket_reachable(run, workspace):
-    # The control for the test above: the socket is reachable when its mode allows "other",
-    # so the refusal there comes from the identity, not from the path.
+def test_world_writable_unix_socket_masked_unless_granted(run, workspace, tmp_path):
+    # A socket stays connectable through a read-only bind mount, so a host socket the sandbox
+    # could connect to (0666 here) is masked; granting that one socket by path opens it.
     path = f"/run/interlock-test-{unique()}.sock"
     server = _unix_server(path, 0o666)
     try:
         r = run(["run", "--", PY, "-c", CONNECT_SCRIPT, path], workspace)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip().startswith("ERR"), r.stdout
+        profile = tmp_path / "grant.toml"
+        profile.write_text(f'extends = "default"\n[network]\nunix_sockets = ["{path}"]\n')
+        r = run(["run", "--profile", str(profile), "--", PY, "-c", CONNECT_SCRIPT, path], workspace)
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip() == "CONNECTED"
     finally:
