@@ -28,10 +28,10 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "InterlockSandbox", dependencies: [
-            "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit", "InterlockEgress",
+            "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit", "InterlockEgress", "InterlockSecrets",
         ]),
         .executableTarget(name: "interlock", dependencies: [
-            "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit",
+            "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit", "InterlockSecrets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "InterlockProfileTests", dependencies: ["InterlockProfile"]),

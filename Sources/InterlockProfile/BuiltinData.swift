@@ -154,6 +154,10 @@ reason = "global git hooksPath, aliases and filters run commands in every reposi
 path = "~/.local/state/interlock"
 reason = "Interlock's audit logs and profile trust records"
 
+[[protect]]
+path = "~/.cache/interlock"
+reason = "the secrets scan cache: a forged entry could pass a secret as clean"
+
 """#,
     ]
 }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Glibc
 #endif
 import InterlockProfile
+import InterlockSecrets
 
 /// `interlock init`: a starter `.interlock.toml` for the project in the current directory.
 struct Init: ParsableCommand {
@@ -54,6 +55,16 @@ struct Init: ParsableCommand {
         }
         print(text, terminator: "")
         print("\nwrote \(path)")
+        // What secret discovery will hide with this profile (no environment chosen).
+        if let policy = try? ProfileLoader.load(reference: path, searchFrom: dir, environment: nil) {
+            let report = SecretsScanner.scan(home: Shell.realPath(Shell.home()) ?? Shell.home(), workspace: dir,
+                                             environment: Shell.environment(), policy: policy.secrets,
+                                             cacheDirectory: Shell.scanCacheDirectory())
+            print("secret discovery will hide \(report.hidden.count) path\(report.hidden.count == 1 ? "" : "s") and \(report.scrubbedEnvironment.count) environment variable\(report.scrubbedEnvironment.count == 1 ? "" : "s"):")
+            for secret in report.hidden.prefix(40) { print("  \(secret.path)  [\(secret.rule)]") }
+            if report.hidden.count > 40 { print("  … (`interlock secrets scan` lists all)") }
+            for name in report.scrubbedEnvironment { print("  $\(name)") }
+        }
     }
 
     static func exists(_ dir: String, _ name: String) -> Bool { access(dir + "/" + name, F_OK) == 0 }

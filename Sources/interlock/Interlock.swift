@@ -12,7 +12,7 @@ struct Interlock: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interlock",
         abstract: "Run AI coding agents and their tools in a sandbox defined by a per-project profile.",
-        subcommands: [Run.self, Exec.self, Init.self, ProfileCommand.self, AuditCommand.self, Replay.self, Doctor.self]
+        subcommands: [Run.self, Exec.self, Init.self, ProfileCommand.self, SecretsCommand.self, AuditCommand.self, Replay.self, Doctor.self]
     )
 
     /// Invoked through a link named `interlock-shell` (SHELL=…/interlock-shell), behave as `exec`.
@@ -93,6 +93,13 @@ enum Shell {
             p += 1
         }
         return result
+    }
+
+    /// Where the content-scan cache lives: outside any workspace, never writable inside.
+    static func scanCacheDirectory() -> String {
+        let env = environmentDictionary()
+        let cache = env["XDG_CACHE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home() + "/.cache"
+        return cache + "/interlock/scan"
     }
 
     static func environmentDictionary() -> [String: String] {

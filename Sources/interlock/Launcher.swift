@@ -5,6 +5,7 @@ import Glibc
 import InterlockAudit
 import InterlockProfile
 import InterlockSandbox
+import InterlockSecrets
 
 /// One sandboxed run, from the resolved profile to the exit status: what `run` and `exec` share.
 enum Launcher {
@@ -18,17 +19,20 @@ enum Launcher {
         // The command starts where the user is, if that is inside the workspace.
         let cwd = Shell.realPath(Shell.currentDirectory()) ?? workspace
         let inside = cwd == workspace || cwd.hasPrefix(workspace + "/")
-        var environment = Shell.environment().filter { !$0.hasPrefix("INTERLOCK_SANDBOX=") }
+        let environment = Shell.environment().filter { !$0.hasPrefix("INTERLOCK_SANDBOX=") }
         let cgroups = CgroupHost.detect()
+        let secrets = SecretsScanner.scan(home: Shell.realPath(Shell.home()) ?? Shell.home(), workspace: workspace,
+                                          environment: environment, policy: policy.secrets, cacheDirectory: Shell.scanCacheDirectory())
+        StartupTrace.mark("secrets scan (\(secrets.scanStats.filesVisited) files, \(secrets.scanStats.cacheHits) cached)")
         var plan: LaunchPlan
         do {
             plan = try LaunchPlan.make(policy: policy, workspace: workspace, workingDirectory: inside ? cwd : workspace,
-                                       command: command, environment: environment, home: Shell.home(), cgroups: cgroups)
+                                       command: command, environment: environment, home: Shell.home(), cgroups: cgroups,
+                                       secrets: secrets)
         } catch { Shell.fail(error) }
         StartupTrace.mark("launch plan (mount plan, seccomp compile, command lookup)")
         let runID = Supervisor.newRunID()
-        environment.append("INTERLOCK_SANDBOX=\(runID)")
-        plan.environment = EgressPlan.apply(to: environment)
+        plan.environment = EgressPlan.apply(to: secrets.keptEnvironment + ["INTERLOCK_SANDBOX=\(runID)"])
         let supervisor = Supervisor(plan: plan, cgroupHost: cgroups, runID: runID)
         let auditPath = audit.map { $0.hasPrefix("/") ? $0 : Shell.currentDirectory() + "/" + $0 }
             ?? AuditLog.defaultDirectory(home: Shell.home(), environment: Shell.environmentDictionary()) + "/\(AuditClock.fileStamp())-\(runID).jsonl"
@@ -40,7 +44,8 @@ enum Launcher {
         }
         if verbose {
             Shell.printError("profile \(policy.sources.joined(separator: " <- "))\(policy.environment.map { ", env \($0)" } ?? ""); workspace \(workspace)")
-            Shell.printError("hiding \(plan.mounts.hiddenPaths.count) paths; seccomp: \(plan.seccomp.ruleCount) rules; egress: \(policy.network.egress.count) entries through the proxy")
+            for warning in secrets.warnings { Shell.printError("secrets: \(warning)") }
+            Shell.printError("hiding \(secrets.hidden.count) credential file\(secrets.hidden.count == 1 ? "" : "s") (\(secrets.granted.count) granted), \(secrets.scrubbedEnvironment.count) secret env var\(secrets.scrubbedEnvironment.count == 1 ? "" : "s"); \(plan.mounts.hiddenPaths.count) masks in all; seccomp: \(plan.seccomp.ruleCount) rules; egress: \(policy.network.egress.count) entries through the proxy")
         }
         do {
             let outcome = try supervisor.run()

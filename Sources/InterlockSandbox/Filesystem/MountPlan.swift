@@ -84,7 +84,8 @@ extension MountPlan {
     /// directory above a mount that the sandbox uid could not traverse is replaced by an empty
     /// tmpfs holding just the path to that mount (nothing else under it was reachable anyway).
     public static func build(policy: Policy, workspace: String, home: String, privileged: Bool,
-                             protectedPaths: [ProtectedPath] = ProtectedPath.builtin) throws(LaunchError) -> MountPlan {
+                             protectedPaths: [ProtectedPath] = ProtectedPath.builtin,
+                             extraMasks: [Step] = []) throws(LaunchError) -> MountPlan {
         var steps: [Step] = []
         let fs = policy.filesystem
         let writableKind: Kind = privileged ? .preparedReadWrite : .bindReadWrite
@@ -132,6 +133,9 @@ extension MountPlan {
             let kind: Kind = PathResolution.isDirectory(real) ? .hideDirectory : .hideFile
             steps.append(Step(kind: kind, source: nil, target: real, origin: "filesystem.hidden"))
         }
+        // Discovered secrets (already real paths).
+        steps += extraMasks.filter { $0.target != "/" }
+
         // Files that decide what runs outside, and the files this run's rules came from.
         let ruleFiles = policy.sources.filter { $0.hasPrefix("/") } + (policy.syscalls.importPath.map { [$0] } ?? [])
         let writable = steps.filter { $0.kind == writableKind }
@@ -148,7 +152,7 @@ extension MountPlan {
                 steps.append(Step(kind: .tmpfs, source: nil, target: realHome, origin: "home (not reachable by the sandbox uid)"))
             }
         }
-        var plan = MountPlan(steps: ordered(steps), workspace: workspace)
+        var plan = MountPlan(steps: ordered(withoutMasksInFreshTmpfs(steps)), workspace: workspace)
         plan.protected = guarded.protected
         plan.watched = guarded.watched
         return plan
@@ -188,6 +192,20 @@ extension MountPlan {
             if let dir = untraversableAncestor(step.target), !scaffolds.contains(dir) { scaffolds.append(dir) }
         }
         return steps + scaffolds.map { Step(kind: .tmpfs, source: nil, target: $0, origin: "scaffold") }
+    }
+
+    /// A mask whose nearest enclosing mount is a fresh tmpfs (private /tmp, an empty home for a
+    /// root caller, a scaffold) hides nothing: what it would hide is not in the view at all.
+    /// The same for a mask inside a hidden directory: that one already hides it (and its empty,
+    /// read-only view has no mount point for it).
+    static func withoutMasksInFreshTmpfs(_ steps: [Step]) -> [Step] {
+        steps.filter { step in
+            guard step.kind == .hideFile || step.kind == .hideDirectory else { return true }
+            let enclosing = steps.filter {
+                $0.kind != .hideFile && $0.target != step.target && PathResolution.contains($0.target, step.target)
+            }.max { $0.target.count < $1.target.count }
+            return enclosing?.kind != .tmpfs && enclosing?.kind != .hideDirectory
+        }
     }
 
     /// Parents before children; for the same target the most restrictive step wins

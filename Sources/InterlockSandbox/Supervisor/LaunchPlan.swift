@@ -5,6 +5,7 @@ import CInterlock
 import InterlockEgress
 import InterlockProfile
 import InterlockSeccomp
+import InterlockSecrets
 
 /// Everything the child needs, decided in the supervisor before clone: the C side only
 /// carries it out.
@@ -30,11 +31,18 @@ public struct LaunchPlan: Sendable {
     /// by the child once the supervisor has placed it in its cgroups.
     static let namespaceFlags: UInt64 = il_namespace_flags()
 
+    /// `secrets`: what discovery found (masked unless granted; its environment replaces the caller's).
     public static func make(policy: Policy, workspace: String, workingDirectory: String, command: [String],
-                            environment: [String], home: String, cgroups: CgroupHost) throws(LaunchError) -> LaunchPlan {
+                            environment: [String], home: String, cgroups: CgroupHost,
+                            secrets: SecretsReport? = nil) throws(LaunchError) -> LaunchPlan {
         guard let name = command.first, !name.isEmpty else { throw .invalid("no command given: interlock run [options] -- COMMAND [ARGS…]") }
         let identity = Identity.forCaller(workspace: workspace)
-        var mounts = try MountPlan.build(policy: policy, workspace: workspace, home: home, privileged: identity.privileged)
+        let discovered = (secrets?.hidden ?? []).map { secret in
+            MountPlan.Step(kind: secret.kind == .directory ? .hideDirectory : .hideFile, source: nil, target: secret.path,
+                           origin: "secrets: \(secret.rule)")
+        }
+        var mounts = try MountPlan.build(policy: policy, workspace: workspace, home: home, privileged: identity.privileged,
+                                         extraMasks: discovered)
         // Without user notification the filter still refuses, but nothing could be recorded.
         let notify = il_seccomp_user_notif_available() == 1
         let rules: SyscallRuleSet, seccomp: SeccompProgram
@@ -66,7 +74,8 @@ public struct LaunchPlan: Sendable {
                                             reachable: { identity.privileged ? MountPlan.reachableByOthers($0, binds: mounts) : true })
         return LaunchPlan(identity: identity, mounts: mounts, seccomp: seccomp, syscallRules: rules, notify: notify,
                           keepCapabilities: keep, egress: egress, rlimits: rlimits, limits: limits,
-                          executable: executable, arguments: command, environment: EgressPlan.apply(to: environment),
+                          executable: executable, arguments: command,
+                          environment: EgressPlan.apply(to: secrets?.keptEnvironment ?? environment),
                           workingDirectory: workingDirectory, hostname: "interlock")
     }
 

@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Expands the `[[home]]` rules' paths and reports what exists.
+struct HomeScanner {
+    struct Finding {
+        /// Real path (symlinks resolved).
+        var path: String
+        /// The path the rule matched, before symlinks were resolved.
+        var foundAt: String
+        var kind: DiscoveredSecret.Kind
+        var rule: String
+        var ruleID: String
+        var grantedByEnv: [String]
+    }
+
+    let rules: SecretRuleSet
+    let home: String
+    let variables: [String: String]
+    let uid: UInt32
+
+    func scan(warnings: inout [String]) -> [Finding] {
+        var findings: [Finding] = []
+        for rule in rules.home {
+            for pattern in rule.paths {
+                for found in expand(pattern) {
+                    guard let finding = check(found, rule: rule, pattern: pattern, warnings: &warnings) else { continue }
+                    findings.append(finding)
+                }
+            }
+        }
+        return findings
+    }
+
+    /// Existing paths a pattern names, as found (not resolved).
+    func expand(_ pattern: String) -> [String] {
+        var text = pattern
+        // $UID: the invoking user's uid, not a variable of the environment.
+        text = text.replacingOccurrences(of: "$UID", with: String(uid))
+        var base: String
+        var rest: Substring
+        if text.hasPrefix("~/") {
+            base = home
+            rest = text.dropFirst(2)
+        } else if text.hasPrefix("/") {
+            base = "/"
+            rest = text.dropFirst(1)
+        } else if text.hasPrefix("$") {
+            let nameEnd = text.dropFirst().firstIndex { !($0.isLetter || $0.isNumber || $0 == "_") } ?? text.endIndex
+            let name = String(text[text.index(after: text.startIndex)..<nameEnd])
+            guard let value = variables[name], !value.isEmpty else { return [] }
+            rest = text[nameEnd...]
+            if rest.isEmpty {
+                // A bare variable: a path, or a ':'-separated list of paths (KUBECONFIG).
+                return value.split(separator: ":").map(String.init).filter { $0.hasPrefix("/") }
+                    .filter { Posix.lstatInfo($0) != nil }
+            }
+            guard value.hasPrefix("/"), rest.hasPrefix("/") else { return [] }
+            base = value
+            rest = rest.dropFirst()
+        } else {
+            return []
+        }
+        let components = rest.split(separator: "/").map { Glob(String($0)) }
+        var results: [String] = []
+        descend(base, components[...], depth: 0, into: &results)
+        return results
+    }
+
+    private func descend(_ path: String, _ components: ArraySlice<Glob>, depth: Int, into results: inout [String]) {
+        guard let first = components.first else {
+            if Posix.lstatInfo(path) != nil { results.append(path) }
+            return
+        }
+        let rest = components.dropFirst()
+        if first.pattern == Array("**".utf8) {
+            if rest.isEmpty {
+                // A trailing `**`: everything below, at any depth (not through symlinked directories).
+                guard depth < 12 else { return }
+                for entry in Posix.list(path).sorted(by: { $0.name < $1.name }) {
+                    let child = Path.join(path, entry.name)
+                    results.append(child)
+                    let type = entry.type ?? Posix.lstatInfo(child).map(Posix.type(of:))
+                    if type == .directory { descend(child, components, depth: depth + 1, into: &results) }
+                }
+                return
+            }
+            descend(path, rest, depth: depth, into: &results)
+            guard depth < 12 else { return }
+            for entry in Posix.list(path) {
+                let child = Path.join(path, entry.name)
+                let type = entry.type ?? Posix.lstatInfo(child).map(Posix.type(of:))
+                if type == .directory { descend(child, components, depth: depth + 1, into: &results) }
+            }
+            return
+        }
+        if first.hasWildcard {
+            for entry in Posix.list(path).sorted(by: { $0.name < $1.name }) where first.matches(entry.name) {
+                descend(Path.join(path, entry.name), rest, depth: depth, into: &results)
+            }
+            return
+        }
+        let name = String(decoding: first.pattern, as: UTF8.self)
+        descend(Path.join(path, name), rest, depth: depth, into: &results)
+    }
+
+    private func check(_ found: String, rule: HomeRule, pattern: String, warnings: inout [String]) -> Finding? {
+        let name = Path.name(found)
+        for glob in rule.except where glob.matches(name) { return nil }
+        guard let info = Posix.statInfo(found) else { return nil }  // dangling symlink
+        let kind: DiscoveredSecret.Kind
+        switch Posix.type(of: info) {
+        case .regular: kind = .file
+        case .directory: kind = .directory
+        case .socket: kind = .socket
+        default: return nil  // e.g. ~/.bash_history -> /dev/null
+        }
+        if let only = rule.only, only != kind { return nil }
+        if rule.contentMask != 0 {
+            guard kind == .file,
+                  let bytes = Posix.readSmallFile(found, limit: rules.settings.maxFileSize),
+                  !bytes.prefix(rules.settings.binaryProbe).contains(0),
+                  rules.content.scan(bytes, enabled: rule.contentMask) != 0 else { return nil }
+        }
+        guard let real = Posix.realPath(found) else { return nil }
+        return Finding(path: real, foundAt: found, kind: kind, rule: "home: \(rule.name) (\(pattern))",
+                       ruleID: rule.id, grantedByEnv: rule.grantedByEnv)
+    }
+}
+
+extension String {
+    /// Foundation-free replacement of every occurrence of `target`.
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        guard !target.isEmpty, contains(target) else { return self }
+        var result = ""
+        var rest = self[...]
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}

@@ -1,0 +1,375 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import InterlockProfile
+
+/// A credential file, directory or socket that discovery found.
+public struct DiscoveredSecret: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case file, directory, socket
+    }
+
+    /// Absolute and real (symlinks resolved): the path to mask.
+    public var path: String
+    public var kind: Kind
+    public var isDirectory: Bool { kind == .directory }
+    /// Why: `home: aws credentials (~/.aws)`, `workspace: .env file`, `content: GitHub token`.
+    public var rule: String
+    /// The rule's id in the rules file (`aws`, `dotenv`, `github-token`).
+    public var ruleID: String
+    /// Granted by the profile: stays visible.
+    public var granted: Bool
+    /// `allow_files: ENTRY` or `allow_env: ENTRY` when granted.
+    public var grantedBy: String?
+
+    enum CodingKeys: String, CodingKey {
+        case path, kind, rule, ruleID = "rule_id", granted, grantedBy = "granted_by"
+    }
+
+    public init(path: String, kind: Kind, rule: String, ruleID: String, granted: Bool = false, grantedBy: String? = nil) {
+        self.path = path
+        self.kind = kind
+        self.rule = rule
+        self.ruleID = ruleID
+        self.granted = granted
+        self.grantedBy = grantedBy
+    }
+}
+
+/// A variable of the caller's environment that discovery considers secret.
+public struct SecretEnvironmentVariable: Sendable, Equatable, Codable {
+    public var name: String
+    /// `env: secret-named variable (*_TOKEN)`, `env: token-shaped value (GitHub token)`, …
+    public var rule: String
+    public var ruleID: String
+    /// Granted (`allow_env`): the sandbox keeps it.
+    public var granted: Bool
+    public var grantedBy: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, rule, ruleID = "rule_id", granted, grantedBy = "granted_by"
+    }
+
+    public init(name: String, rule: String, ruleID: String, granted: Bool, grantedBy: String? = nil) {
+        self.name = name
+        self.rule = rule
+        self.ruleID = ruleID
+        self.granted = granted
+        self.grantedBy = grantedBy
+    }
+}
+
+public struct SecretsScanStats: Sendable, Equatable, Codable {
+    /// Regular files and symlinks seen in the workspace.
+    public var filesVisited = 0
+    public var directoriesVisited = 0
+    /// Files whose content was read this time (cache misses).
+    public var filesContentScanned = 0
+    public var bytesContentScanned = 0
+    /// Files whose content result came from the cache.
+    public var cacheHits = 0
+    /// Whether a cache file was found and used.
+    public var cacheUsed = false
+    /// The whole scan: home, workspace, environment.
+    public var milliseconds = 0.0
+    public var workspaceMilliseconds = 0.0
+
+    enum CodingKeys: String, CodingKey {
+        case filesVisited = "files_visited", directoriesVisited = "directories_visited"
+        case filesContentScanned = "files_content_scanned", bytesContentScanned = "bytes_content_scanned"
+        case cacheHits = "cache_hits", cacheUsed = "cache_used", milliseconds
+        case workspaceMilliseconds = "workspace_milliseconds"
+    }
+
+    public init() {}
+}
+
+/// `Codable` leaves out `keptEnvironment`: its values may hold granted secrets, and a report is
+/// meant to be shown.
+public struct SecretsReport: Sendable, Codable {
+    /// Discovered and not granted: the sandbox must not see these. Sorted by path; nothing here is
+    /// inside another hidden directory of the list.
+    public var hidden: [DiscoveredSecret] = []
+    /// Discovered and granted by the profile: stay visible. Sorted by path.
+    public var granted: [DiscoveredSecret] = []
+    /// Secret variables of the caller's environment, granted or not, in environment order.
+    public var environment: [SecretEnvironmentVariable] = []
+    /// The environment to give the sandbox: the caller's, minus the secret variables not granted.
+    public var keptEnvironment: [String] = []
+    public var scanStats = SecretsScanStats()
+    /// What discovery found but could not act on (a credential directory holding the workspace,
+    /// an unreadable directory), one line each.
+    public var warnings: [String] = []
+
+    /// Names of the variables removed.
+    public var scrubbedEnvironment: [String] { environment.filter { !$0.granted }.map(\.name) }
+
+    enum CodingKeys: String, CodingKey {
+        case hidden, granted, environment, scanStats = "scan_stats", warnings
+    }
+
+    public init() {}
+}
+
+public enum SecretsScanner {
+    /// Discovers credentials in HOME, the workspace and the environment, and applies the profile's grants.
+    ///
+    /// - home: the invoking user's HOME (real path).
+    /// - workspace: the workspace (real path).
+    /// - environment: the caller's `K=V` list.
+    /// - policy: the resolved `[secrets]` policy. `allow_files` entries are paths or globs (`*`,
+    ///   `?`, `**`) relative to the workspace, `~/…` for HOME, or absolute; an entry that matches a
+    ///   directory grants what is below it; a granted path inside a discovered directory splits
+    ///   that directory (its other entries stay hidden). `allow_env` entries are names or globs.
+    /// - cacheDirectory: where the content-scan cache lives (outside the workspace, e.g.
+    ///   `$XDG_CACHE_HOME/interlock/scan`); nil: no cache.
+    public static func scan(home: String, workspace: String, environment: [String], policy: SecretsPolicy,
+                            cacheDirectory: String?) -> SecretsReport {
+        scan(home: home, workspace: workspace, environment: environment, policy: policy,
+             cacheDirectory: cacheDirectory, rules: .builtin)
+    }
+
+    /// The same with other rules (tests, or a user's rules file).
+    public static func scan(home: String, workspace: String, environment: [String], policy: SecretsPolicy,
+                            cacheDirectory: String?, rules: SecretRuleSet) -> SecretsReport {
+        scan(home: home, workspace: workspace, environment: environment, policy: policy,
+             cacheDirectory: cacheDirectory, rules: rules, racyWindowNanoseconds: 1_000_000_000)
+    }
+
+    static func scan(home homeArgument: String, workspace workspaceArgument: String, environment: [String],
+                     policy: SecretsPolicy, cacheDirectory: String?, rules: SecretRuleSet,
+                     racyWindowNanoseconds: Int64) -> SecretsReport {
+        var report = SecretsReport()
+        guard policy.discover else {
+            report.keptEnvironment = environment
+            return report
+        }
+        let started = Posix.clock(CLOCK_MONOTONIC)
+        let home = Posix.realPath(homeArgument) ?? Path.normalize(homeArgument)
+        let workspace = Posix.realPath(workspaceArgument) ?? Path.normalize(workspaceArgument)
+        let allowEnv = policy.allowEnv.map { (text: $0, glob: Glob($0)) }
+        let grants = Grants(entries: policy.allowFiles, home: home, workspace: workspace)
+
+        // Environment.
+        let scrubbed = EnvironmentScrubber(rules: rules, allow: allowEnv).scrub(environment)
+        report.environment = scrubbed.variables
+        report.keptEnvironment = scrubbed.kept
+
+        // HOME (and the sockets and files environment variables point at).
+        var variables: [String: String] = [:]
+        for entry in environment {
+            guard let equals = entry.firstIndex(of: "=") else { continue }
+            let name = String(entry[..<equals])
+            if variables[name] == nil { variables[name] = String(entry[entry.index(after: equals)...]) }
+        }
+        var candidates: [Candidate] = []
+        let homeFindings = HomeScanner(rules: rules, home: home, variables: variables, uid: getuid())
+            .scan(warnings: &report.warnings)
+        for finding in homeFindings {
+            var candidate = Candidate(path: finding.path, alternatives: [finding.foundAt], kind: finding.kind,
+                                      rule: finding.rule, ruleID: finding.ruleID)
+            if let name = finding.grantedByEnv.first(where: { name in allowEnv.contains { $0.glob.matches(name) } }) {
+                candidate.envGrant = "allow_env: " + (allowEnv.first { $0.glob.matches(name) }!.text)
+            }
+            candidates.append(candidate)
+        }
+
+        // Workspace.
+        let workspaceStarted = Posix.clock(CLOCK_MONOTONIC)
+        var cacheDirectory = cacheDirectory.map(Path.normalize)
+        if let directory = cacheDirectory, !directory.hasPrefix("/") || Path.isWithin(Posix.realPath(directory) ?? directory, workspace) {
+            // What the sandbox can write must not decide what it sees.
+            report.warnings.append("scan cache \(directory) not used: it must be an absolute path outside the workspace")
+            cacheDirectory = nil
+        }
+        let scanner = WorkspaceScanner(rules: rules, root: workspace, cacheDirectory: cacheDirectory,
+                                       racyWindowNanoseconds: racyWindowNanoseconds)
+        let result = scanner.scan()
+        report.warnings += result.warnings
+        for finding in result.findings {
+            let found = Path.join(workspace, finding.relativePath)
+            if finding.isSymlink {
+                // Not followed while walking; what it points at is the secret.
+                guard let info = Posix.statInfo(found), Posix.type(of: info) == .regular,
+                      let real = Posix.realPath(found) else { continue }
+                candidates.append(Candidate(path: real, alternatives: [found], kind: .file, rule: finding.rule,
+                                            ruleID: finding.ruleID))
+            } else {
+                candidates.append(Candidate(path: found, alternatives: [], kind: .file, rule: finding.rule,
+                                            ruleID: finding.ruleID))
+            }
+        }
+        var stats = SecretsScanStats()
+        stats.filesVisited = result.filesVisited
+        stats.directoriesVisited = result.directoriesVisited
+        stats.filesContentScanned = result.contentScanned
+        stats.bytesContentScanned = result.bytesScanned
+        stats.cacheHits = result.cacheHits
+        stats.cacheUsed = result.cacheUsed
+        stats.workspaceMilliseconds = Double(Posix.clock(CLOCK_MONOTONIC) - workspaceStarted) / 1e6
+
+        // Grants, de-duplication, pruning.
+        let (hidden, granted) = resolve(candidates, grants: grants, home: home, workspace: workspace,
+                                        warnings: &report.warnings)
+        report.hidden = hidden
+        report.granted = granted
+        stats.milliseconds = Double(Posix.clock(CLOCK_MONOTONIC) - started) / 1e6
+        report.scanStats = stats
+        return report
+    }
+
+    struct Candidate {
+        var path: String
+        /// Other names of the same thing (the symlink a rule matched), also checked against grants.
+        var alternatives: [String]
+        var kind: DiscoveredSecret.Kind
+        var rule: String
+        var ruleID: String
+        var envGrant: String?
+    }
+
+    static func resolve(_ candidates: [Candidate], grants: Grants, home: String, workspace: String,
+                        warnings: inout [String]) -> (hidden: [DiscoveredSecret], granted: [DiscoveredSecret]) {
+        var seen: Set<String> = []
+        var hidden: [DiscoveredSecret] = []
+        var granted: [DiscoveredSecret] = []
+        func add(_ secret: DiscoveredSecret) {
+            guard seen.insert(secret.path).inserted else { return }
+            if secret.granted { granted.append(secret) } else { hidden.append(secret) }
+        }
+        for candidate in candidates {
+            guard !seen.contains(candidate.path) else { continue }
+            if let problem = unmaskable(candidate.path, kind: candidate.kind, home: home, workspace: workspace) {
+                seen.insert(candidate.path)
+                warnings.append("\(candidate.path) (\(candidate.rule)) is not hidden: \(problem)")
+                continue
+            }
+            if let grant = candidate.envGrant ?? grants.grant(for: candidate.path, alternatives: candidate.alternatives) {
+                add(DiscoveredSecret(path: candidate.path, kind: candidate.kind, rule: candidate.rule,
+                                     ruleID: candidate.ruleID, granted: true, grantedBy: grant))
+            } else if candidate.kind == .directory && grants.reachesInto(candidate.path) {
+                for secret in grants.split(candidate.path, rule: candidate.rule, ruleID: candidate.ruleID, depth: 0) {
+                    if unmaskable(secret.path, kind: secret.kind, home: home, workspace: workspace) == nil { add(secret) }
+                }
+            } else {
+                add(DiscoveredSecret(path: candidate.path, kind: candidate.kind, rule: candidate.rule,
+                                     ruleID: candidate.ruleID))
+            }
+        }
+        // Whatever lies inside a hidden directory is hidden with it.
+        let hiddenDirectories = Set(hidden.filter(\.isDirectory).map(\.path))
+        func insideHiddenDirectory(_ path: String) -> Bool {
+            var current = Path.parent(path)
+            while current != "/" && current != "." {
+                if hiddenDirectories.contains(current) { return true }
+                current = Path.parent(current)
+            }
+            return false
+        }
+        hidden = hidden.filter { !insideHiddenDirectory($0.path) }
+        hidden.sort { $0.path < $1.path }
+        granted.sort { $0.path < $1.path }
+        return (hidden, granted)
+    }
+
+    /// Why a path cannot be masked without breaking the sandbox, or nil.
+    static func unmaskable(_ path: String, kind: DiscoveredSecret.Kind, home: String, workspace: String) -> String? {
+        let depth = path.split(separator: "/").count
+        if depth == 0 || (depth == 1 && kind == .directory) { return "a top-level directory" }
+        for system in ["/proc", "/sys", "/dev"] where Path.isWithin(path, system) { return "a system path" }
+        if Path.isWithin(workspace, path) { return "it holds the workspace" }
+        if Path.isWithin(home, path) { return "it holds HOME" }
+        return nil
+    }
+}
+
+/// `allow_files`, compiled to absolute globs.
+struct Grants {
+    struct Entry {
+        var text: String
+        var glob: Glob
+        var components: [Glob]
+    }
+
+    var entries: [Entry] = []
+
+    init(entries texts: [String], home: String, workspace: String) {
+        for text in texts {
+            var absolute: String
+            if text == "~" {
+                absolute = home
+            } else if text.hasPrefix("~/") {
+                absolute = Path.join(home, String(text.dropFirst(2)))
+            } else if text.hasPrefix("/") {
+                absolute = text
+            } else {
+                absolute = Path.join(workspace, text)
+            }
+            absolute = Path.normalize(absolute)
+            entries.append(Entry(text: text, glob: Glob(absolute),
+                                 components: absolute.split(separator: "/").map { Glob(String($0)) }))
+        }
+    }
+
+    /// `allow_files: ENTRY` of the first entry matching the path, one of its alternatives, or a
+    /// directory above either.
+    func grant(for path: String, alternatives: [String]) -> String? {
+        guard !entries.isEmpty else { return nil }
+        for candidate in [path] + alternatives {
+            var current = candidate
+            while true {
+                if let entry = entries.first(where: { $0.glob.matches(current) }) { return "allow_files: " + entry.text }
+                let parent = Path.parent(current)
+                if parent == current || parent == "/" || parent == "." { break }
+                current = parent
+            }
+        }
+        return nil
+    }
+
+    /// Whether some entry could match a path strictly below `directory`.
+    func reachesInto(_ directory: String) -> Bool {
+        let parts = directory.split(separator: "/").map(String.init)
+        let doubleStar = Array("**".utf8)
+        outer: for entry in entries {
+            var i = 0
+            for part in parts {
+                guard i < entry.components.count else { continue outer }
+                let component = entry.components[i]
+                if component.pattern == doubleStar { return true }
+                guard component.matches(part) else { continue outer }
+                i += 1
+            }
+            if i < entry.components.count { return true }
+        }
+        return false
+    }
+
+    /// The entries of a discovered directory some grant reaches into: granted ones visible, the
+    /// rest hidden under the directory's rule.
+    func split(_ directory: String, rule: String, ruleID: String, depth: Int) -> [DiscoveredSecret] {
+        var result: [DiscoveredSecret] = []
+        for entry in Posix.list(directory).sorted(by: { $0.name < $1.name }) {
+            let child = Path.join(directory, entry.name)
+            guard let info = Posix.statInfo(child), let real = Posix.realPath(child) else { continue }
+            let kind: DiscoveredSecret.Kind
+            switch Posix.type(of: info) {
+            case .directory: kind = .directory
+            case .socket: kind = .socket
+            case .regular: kind = .file
+            default: continue
+            }
+            if let grant = grant(for: child, alternatives: real == child ? [] : [real]) {
+                result.append(DiscoveredSecret(path: real, kind: kind, rule: rule, ruleID: ruleID, granted: true,
+                                               grantedBy: grant))
+            } else if kind == .directory && depth < 16 && reachesInto(child) {
+                result += split(child, rule: rule, ruleID: ruleID, depth: depth + 1)
+            } else {
+                result.append(DiscoveredSecret(path: real, kind: kind, rule: rule, ruleID: ruleID))
+            }
+        }
+        return result
+    }
+}
