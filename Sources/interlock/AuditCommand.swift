@@ -45,7 +45,7 @@ struct AuditCommand: ParsableCommand {
                     let refused = counts.isEmpty ? "nothing refused"
                         : AuditKind.allCases.compactMap { k in counts[k].map { "\($0) \(k.rawValue)" } }.joined(separator: ", ")
                     let exit = run.exitCode.map { "exit \($0)" } ?? "running"
-                    print("\(run.sandbox ?? "?")  \(run.start?.time ?? "?")  \(exit.padding(8))  \(refused)  —  \(run.command.joined(separator: " "))")
+                    print("\(run.sandbox ?? "?")  \(run.start?.time ?? "?")  \(exit.padding(8))  \(refused)  —  \(AuditDescription.oneLine(run.command))")
                 }
             }
         }
@@ -68,7 +68,7 @@ struct AuditCommand: ParsableCommand {
                 return
             }
             let style = TerminalStyle(fd: 1)
-            print(style.bold("sandbox \(run.sandbox ?? "?")") + "  \(run.command.joined(separator: " "))")
+            print(style.bold("sandbox \(run.sandbox ?? "?")") + "  \(AuditDescription.oneLine(run.command))")
             if let start = run.start {
                 let profile = start.detail.first { $0.0 == "profile" }?.1.arrayValue?.compactMap(\.stringValue).joined(separator: " <- ") ?? "?"
                 print("  started \(start.time), profile \(profile)")
@@ -139,6 +139,12 @@ struct AuditCommand: ParsableCommand {
 
 /// Human wording of records.
 enum AuditDescription {
+    /// A command line on one line, shortened for listings.
+    static func oneLine(_ argv: [String], limit: Int = 100) -> String {
+        let text = argv.joined(separator: " ").split(whereSeparator: { $0 == "\n" }).joined(separator: " ⏎ ")
+        return text.count > limit ? String(text.prefix(limit)) + "…" : text
+    }
+
     static func summary(_ r: AuditRecord) -> String {
         let d = Dictionary(r.detail.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
         switch r.kind {
