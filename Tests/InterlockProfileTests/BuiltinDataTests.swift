@@ -3,7 +3,7 @@ import XCTest
 @testable import InterlockProfile
 
 final class BuiltinDataTests: XCTestCase {
-    /// The embedded data is exactly profiles/data/*.toml (run profiles/data/embed.sh after editing).
+    /// The embedded data is exactly profiles/data/*.toml (run profiles/embed.sh after editing).
     func testEmbeddedDataMatchesFiles() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let dir = root.appendingPathComponent("profiles/data")
@@ -12,7 +12,7 @@ final class BuiltinDataTests: XCTestCase {
         XCTAssertEqual(Set(files.map { String($0.dropLast(5)) }), Set(BuiltinData.files.keys))
         for file in files {
             let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
-            XCTAssertEqual(BuiltinData.files[String(file.dropLast(5))], text, "\(file) differs: run profiles/data/embed.sh")
+            XCTAssertEqual(BuiltinData.files[String(file.dropLast(5))], text, "\(file) differs: run profiles/embed.sh")
         }
     }
 

@@ -10,8 +10,8 @@ final class RulesTests: XCTestCase {
     /// The embedded text is `profiles/secrets/rules.toml`, byte for byte.
     func testEmbeddedRulesEqualTheRulesFile() throws {
         let onDisk = try String(contentsOf: repositoryRoot.appendingPathComponent("profiles/secrets/rules.toml"), encoding: .utf8)
-        XCTAssertEqual(BuiltinRules.text, onDisk, "profiles/secrets/rules.toml differs from the embedded text; run profiles/secrets/embed.sh")
-        let script = repositoryRoot.appendingPathComponent("profiles/secrets/embed.sh").path
+        XCTAssertEqual(BuiltinRules.text, onDisk, "profiles/secrets/rules.toml differs from the embedded text; run profiles/embed.sh")
+        let script = repositoryRoot.appendingPathComponent("profiles/embed.sh").path
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: script), script)
     }
 
