@@ -248,8 +248,16 @@ static void apply_op(const il_launch_spec *s, const il_mount_op *op, const int *
         break;
     }
     case IL_MOUNT_HIDE_FILE:
-        attach(s, make_mask(s, index, 0), op->target, 0);
+    case IL_MOUNT_HIDE_DIR: {
+        // Gone since the supervisor looked (a host socket unbound meanwhile): nothing to hide.
+        char path[PATH_CAP];
+        if (il_join(path, sizeof path, "/newroot", op->target) < 0) il_child_fail(s, "path too long: ", op->target);
+        int probe = open_nofollow(path, O_PATH);
+        if (probe < 0 && errno == ENOENT) break;
+        if (probe >= 0) close(probe);
+        attach(s, make_mask(s, index, op->kind == IL_MOUNT_HIDE_DIR), op->target, op->kind == IL_MOUNT_HIDE_DIR);
         break;
+    }
     case IL_MOUNT_FILE: {
         // Generated content (resolv.conf pointing at the sandbox's resolver), read-only.
         char path[64];
@@ -262,9 +270,6 @@ static void apply_op(const il_launch_spec *s, const il_mount_op *op, const int *
         attach(s, clone_tree(s, "", path, ro | MOUNT_ATTR_NOEXEC, 0), op->target, 0);
         break;
     }
-    case IL_MOUNT_HIDE_DIR:
-        attach(s, make_mask(s, index, 1), op->target, 1);
-        break;
     default:
         il_child_fail(s, "unknown mount kind for ", op->target);
     }

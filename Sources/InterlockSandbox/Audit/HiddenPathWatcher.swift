@@ -32,8 +32,8 @@ final class HiddenPathWatcher {
         for step in steps where step.kind == .hideFile || step.kind == .hideDirectory {
             let path = "/proc/\(pid)/root" + step.target
             var dev: UInt64 = 0, ino: UInt64 = 0
-            guard il_stat_identity(path, &dev, &ino) == 0,
-                  il_fanotify_watch(fd, path, step.kind == .hideDirectory ? 1 : 0) == 0 else {
+            if il_stat_identity(path, &dev, &ino) != 0 && errno == ENOENT { continue }  // vanished before the mount
+            guard il_fanotify_watch(fd, path, step.kind == .hideDirectory ? 1 : 0) == 0 else {
                 throw SystemCallError("watch the hidden path \(step.target)")
             }
             byInode["\(dev):\(ino)"] = step

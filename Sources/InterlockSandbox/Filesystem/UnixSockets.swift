@@ -16,7 +16,10 @@ enum UnixSockets {
             guard fields.count >= 8, fields[7].hasPrefix("/") else { continue }
             paths.insert(String(fields[7]))
         }
-        return paths.filter { path in
+        // The table holds paths as they were bound (through symlinks, possibly since renamed):
+        // masks go on real paths.
+        let real = paths.compactMap { PathResolution.resolve($0, workspace: "/", home: "/").real }
+        return Set(real).filter { path in
             var st = stat()
             return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
         }.sorted()
