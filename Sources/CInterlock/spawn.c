@@ -44,8 +44,13 @@ static void reset_signals(void) {
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+extern char **environ;
+
 __attribute__((noreturn)) static void child_main(const il_launch_spec *s) {
     reset_signals();
+    // The child is a copy of the supervisor, whose environment (with whatever secrets the
+    // caller had) would show in /proc/1/environ: wipe it. The command gets spec->envp.
+    for (char **e = environ; e && *e; e++) memset(*e, 0, strlen(*e));
     close(s->supervisor_sync_fd);
     // Until we change ids, a dying supervisor takes us with it.
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

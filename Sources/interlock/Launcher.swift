@@ -20,6 +20,16 @@ enum Launcher {
         let cwd = Shell.realPath(Shell.currentDirectory()) ?? workspace
         let inside = cwd == workspace || cwd.hasPrefix(workspace + "/")
         let environment = Shell.environment().filter { !$0.hasPrefix("INTERLOCK_SANDBOX=") }
+        // The audit log exists before the view is planned: a file the supervisor creates is
+        // not something the run created.
+        let runID = Supervisor.newRunID()
+        let auditPath = audit.map { $0.hasPrefix("/") ? $0 : Shell.currentDirectory() + "/" + $0 }
+            ?? AuditLog.defaultDirectory(home: Shell.home(), environment: Shell.environmentDictionary()) + "/\(AuditClock.fileStamp())-\(runID).jsonl"
+        let auditLog: AuditLog
+        do { auditLog = try AuditLog(path: auditPath) } catch {
+            // The log is how refusals reach the user: no log, no run.
+            Shell.fail(.setup("\(error)"))
+        }
         let cgroups = CgroupHost.detect()
         let secrets = SecretsScanner.scan(home: Shell.realPath(Shell.home()) ?? Shell.home(), workspace: workspace,
                                           environment: environment, policy: policy.secrets, cacheDirectory: Shell.scanCacheDirectory())
@@ -31,17 +41,9 @@ enum Launcher {
                                        secrets: secrets)
         } catch { Shell.fail(error) }
         StartupTrace.mark("launch plan (mount plan, seccomp compile, command lookup)")
-        let runID = Supervisor.newRunID()
         plan.environment = EgressPlan.apply(to: secrets.keptEnvironment + ["INTERLOCK_SANDBOX=\(runID)"])
         let supervisor = Supervisor(plan: plan, cgroupHost: cgroups, runID: runID)
-        let auditPath = audit.map { $0.hasPrefix("/") ? $0 : Shell.currentDirectory() + "/" + $0 }
-            ?? AuditLog.defaultDirectory(home: Shell.home(), environment: Shell.environmentDictionary()) + "/\(AuditClock.fileStamp())-\(runID).jsonl"
-        do {
-            supervisor.record(to: try AuditLog(path: auditPath), policy: policy)
-        } catch {
-            // The log is how refusals reach the user: no log, no run.
-            Shell.fail(.setup("\(error)"))
-        }
+        supervisor.record(to: auditLog, policy: policy)
         if verbose {
             Shell.printError("profile \(policy.sources.joined(separator: " <- "))\(policy.environment.map { ", env \($0)" } ?? ""); workspace \(workspace)")
             for warning in secrets.warnings { Shell.printError("secrets: \(warning)") }
@@ -59,9 +61,17 @@ enum Launcher {
                 let names = blocked.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key)\($0.value > 1 ? " ×\($0.value)" : "")" }
                 var parts: [String] = []
                 if total > 0 { parts.append("\(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", ")))") }
-                if !refused.isEmpty {
-                    let n = refused.values.reduce(0, +)
-                    parts.append("\(n) connection\(n == 1 ? "" : "s") (\(refused.keys.sorted().prefix(4).joined(separator: ", ")))")
+                let dns = refused.filter { $0.key.hasPrefix("dns ") }, connections = refused.filter { !$0.key.hasPrefix("dns ") }
+                func listed(_ keys: [String]) -> String {
+                    keys.prefix(4).joined(separator: ", ") + (keys.count > 4 ? ", +\(keys.count - 4) more" : "")
+                }
+                if !connections.isEmpty {
+                    let n = connections.values.reduce(0, +)
+                    parts.append("\(n) connection\(n == 1 ? "" : "s") (\(listed(connections.keys.sorted())))")
+                }
+                if !dns.isEmpty {
+                    let n = dns.values.reduce(0, +)
+                    parts.append("\(n) DNS quer\(n == 1 ? "y" : "ies") (\(listed(dns.keys.sorted().map { String($0.dropFirst(4)) })))")
                 }
                 if outcome.hiddenPathOpens > 0 { parts.append("\(outcome.hiddenPathOpens) hidden file read\(outcome.hiddenPathOpens == 1 ? "" : "s")") }
                 let learned = policy.syscalls.mode == .learn && total > 0

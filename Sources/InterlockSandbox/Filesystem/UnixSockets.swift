@@ -12,10 +12,14 @@ enum UnixSockets {
         guard let table = FileIO.read("/proc/net/unix") else { return [] }
         var paths = Set<String>()
         for line in table.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 8, fields[7].hasPrefix("/") else { continue }
+            // Seven fields, then the path, which may itself contain spaces.
+            let fields = line.split(separator: " ", maxSplits: 7, omittingEmptySubsequences: true)
+            guard fields.count == 8, fields[7].hasPrefix("/") else { continue }
             paths.insert(String(fields[7]))
         }
+        // /proc/net/unix knows only this network namespace's sockets, under the name they were
+        // bound with: sockets under /run (and /var/run) are found by looking at the files too.
+        for root in ["/run", "/var/run"] { collect(in: root, depth: 4, into: &paths) }
         // The table holds paths as they were bound (through symlinks, possibly since renamed):
         // masks go on real paths.
         let real = paths.compactMap { PathResolution.resolve($0, workspace: "/", home: "/").real }
@@ -23,6 +27,23 @@ enum UnixSockets {
             var st = stat()
             return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
         }.sorted()
+    }
+
+    private static func collect(in directory: String, depth: Int, into paths: inout Set<String>) {
+        guard depth > 0, let dir = opendir(directory) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            guard name != ".", name != ".." else { continue }
+            let path = directory + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0 else { continue }
+            switch st.st_mode & S_IFMT {
+            case S_IFSOCK: paths.insert(path)
+            case S_IFDIR: collect(in: path, depth: depth - 1, into: &paths)
+            default: break
+            }
+        }
     }
 
     /// Whether the sandbox's identity could connect (write permission on the socket inode, and
@@ -52,9 +73,15 @@ enum UnixSockets {
     }
 
     /// Mask steps for reachable, ungranted sockets.
-    static func masks(granted: [String], identity: Identity, home: String, workspace: String) -> [MountPlan.Step] {
+    /// A socket inside a writable bind is always masked: there the sandbox may be its owner
+    /// (idmapped workspace), whatever the host's permission bits say.
+    static func masks(granted: [String], identity: Identity, home: String, workspace: String,
+                      writable: [String] = []) -> [MountPlan.Step] {
         let grants = Set(granted.compactMap { PathResolution.resolve($0, workspace: workspace, home: home).real })
-        return bound().filter { !grants.contains($0) && reachable($0, identity: identity) }
+        let owned = [workspace] + writable
+        return bound().filter { path in
+            !grants.contains(path) && (owned.contains { PathResolution.contains($0, path) } || reachable(path, identity: identity))
+        }
             .map { MountPlan.Step(kind: .hideFile, source: nil, target: $0, origin: "network: unix socket not granted (network.unix_sockets)") }
     }
 }

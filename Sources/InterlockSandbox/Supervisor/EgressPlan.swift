@@ -21,9 +21,11 @@ public struct EgressPlan: Sendable {
     public var transparentPorts: [UInt16]
 
     public static func make(policy: Policy) throws(LaunchError) -> EgressPlan {
-        let rules: EgressRules
+        var rules: EgressRules
         do {
             rules = try EgressRules(policy: policy.network, environment: policy.environment, profileFile: policy.sources.last)
+            // The sandbox's own name (in its /etc/hosts) must not look like a refused lookup.
+            if policy.network.hosts["interlock"] == nil { try rules.addHosts(["interlock": "127.0.1.1"]) }
         } catch { throw .invalid("network: \(error.message)") }
         // Transparent listeners only on ports something is allowed on: they take the port from
         // servers the agent runs inside (0.0.0.0:P vs 127.0.0.1:P), so none without a reason.

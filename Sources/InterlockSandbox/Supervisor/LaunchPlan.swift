@@ -52,8 +52,14 @@ public struct LaunchPlan: Sendable {
         } catch { throw .invalid(error.message) }
         let keep = try Capabilities.mask(policy.capabilities.keep)
         let egress = try EgressPlan.make(policy: policy)
+        let writable = mounts.steps.filter { $0.kind == .bindReadWrite || $0.kind == .preparedReadWrite }.map(\.target)
         mounts.steps = MountPlan.ordered(mounts.steps + UnixSockets.masks(granted: policy.network.unixSockets, identity: identity,
-                                                                           home: home, workspace: workspace))
+                                                                           home: home, workspace: workspace, writable: writable))
+        // The sandbox's own name resolves (getaddrinfo(gethostname()), the JVM's getLocalHost).
+        if let hosts = PathResolution.resolve("/etc/hosts", workspace: "/", home: "/").real {
+            mounts.steps.append(MountPlan.Step(kind: .generatedFile, source: "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tinterlock\n",
+                                               target: hosts, origin: "network"))
+        }
         if let resolv = PathResolution.resolve("/etc/resolv.conf", workspace: "/", home: "/").real {
             mounts.steps.append(MountPlan.Step(kind: .generatedFile, source: EgressPlan.resolvConf, target: resolv, origin: "network"))
         }

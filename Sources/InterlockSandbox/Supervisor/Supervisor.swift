@@ -245,6 +245,8 @@ public final class Supervisor {
         let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal, watcher: watcher)
         watcher?.drain()
         let blocked = auditor?.finish().bySyscall ?? [:]
+        proxy.shutdown()
+        writeConnectionAggregates()
         // A protected path that was absent could not be mounted read-only; if the run created
         // it, the user must hear of it before anything outside runs it.
         let created = plan.mounts.watched.filter { access($0.path, F_OK) == 0 }
@@ -264,11 +266,26 @@ public final class Supervisor {
     }
 
     /// Connections refused by the egress proxy (exact), for the summary.
+    /// Refusals per target (exact), and the first record of each, for aggregates: like syscalls,
+    /// the first `fullRecords` identical refusals are written in full, the rest counted.
     private final class Tally: Sendable {
-        let counts = Mutex<[String: Int]>([:])
+        struct State { var counts: [String: Int] = [:]; var samples: [String: AuditRecord] = [:] }
+        let state = Mutex(State())
     }
     private let refusedConnections = Tally()
-    public var connectionRefusals: [String: Int] { refusedConnections.counts.withLock { $0 } }
+    public var connectionRefusals: [String: Int] { refusedConnections.state.withLock { $0.counts } }
+
+    /// Aggregate records for refusals beyond the first `fullRecords` of a target.
+    private func writeConnectionAggregates() {
+        let (counts, samples) = refusedConnections.state.withLock { ($0.counts, $0.samples) }
+        for (key, count) in counts.sorted(by: { $0.key < $1.key }) where count > SyscallAuditor.fullRecords {
+            guard var record = samples[key] else { continue }
+            record.time = AuditClock.now()
+            record.count = count - SyscallAuditor.fullRecords
+            record.detail.append(("aggregate", .string("identical refusals after the first \(SyscallAuditor.fullRecords), counted")))
+            audit?.append(record)
+        }
+    }
 
     /// Egress events become audit records (`connect`); refusals are also counted.
     private func egressRecorder() -> @Sendable (EgressEvent) -> Void {
@@ -281,7 +298,7 @@ public final class Supervisor {
             case (_, .deny): action = "deny"
             case (_, .error): action = "error"
             }
-            if e.action == .deny { counter.counts.withLock { $0["\(e.host):\(e.port)", default: 0] += 1 } }
+            let key = e.kind == .dns ? "dns \(e.host)" : "\(e.host):\(e.port)"
             var detail: [(String, JSONValue)] = [("host", .string(e.host)), ("port", .int(Int64(e.port))),
                                                  ("protocol", .string(e.protocol.rawValue)), ("connection", .int(Int64(e.connectionID)))]
             if let a = e.resolvedAddress { detail.append(("address", .string(a))) }
@@ -289,7 +306,16 @@ public final class Supervisor {
             if let b = e.bytesUp { detail.append(("bytes_up", .int(Int64(b)))) }
             if let b = e.bytesDown { detail.append(("bytes_down", .int(Int64(b)))) }
             if let d = e.durationMs { detail.append(("duration_ms", .int(Int64(d.rounded())))) }
-            log?.append(AuditRecord(sandbox: sandbox, kind: .connect, action: action, rule: e.rule, detail: detail))
+            let record = AuditRecord(sandbox: sandbox, kind: .connect, action: action, rule: e.rule, detail: detail)
+            if e.action == .deny {
+                let full = counter.state.withLock { s -> Bool in
+                    s.counts[key, default: 0] += 1
+                    if s.samples[key] == nil { s.samples[key] = record }
+                    return s.counts[key, default: 0] <= SyscallAuditor.fullRecords
+                }
+                guard full else { return }
+            }
+            log?.append(record)
         }
     }
 
