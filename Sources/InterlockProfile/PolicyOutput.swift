@@ -20,6 +20,7 @@ extension Policy {
                 "discover": .bool(secrets.discover),
                 "allow_files": .strings(secrets.allowFiles),
                 "allow_env": .strings(secrets.allowEnv),
+                "set_env": .object(secrets.setEnv.mapValues { .string($0) }),
             ]),
             "syscalls": .object([
                 "baseline": .string(syscalls.baseline),
@@ -93,6 +94,8 @@ extension Policy {
         line("discover", secrets.discover ? "true" : "false")
         array("allow_files", secrets.allowFiles)
         array("allow_env", secrets.allowEnv)
+        let setEntries = secrets.setEnv.keys.sorted().map { TOMLKey.render([$0]) + " = " + TOMLRender.basicString(secrets.setEnv[$0] ?? "") }
+        line("set_env", setEntries.isEmpty ? "{}" : "{ " + setEntries.joined(separator: ", ") + " }")
 
         out += "\n[syscalls]\n"
         if let importPath = syscalls.importPath {

@@ -217,6 +217,7 @@ struct ProfileLayer: Equatable {
     var discover: Bool?
     var allowFiles: [String] = []
     var allowEnv: [String] = []
+    var setEnv: [String: String] = [:]
     var baseline: String?
     var syscallDeny: [String] = []
     var syscallAllow: [String] = []
@@ -249,6 +250,7 @@ struct ProfileLayer: Equatable {
         discover = child.discover ?? discover
         append(&allowFiles, child.allowFiles)
         append(&allowEnv, child.allowEnv)
+        setEnv.merge(child.setEnv) { _, new in new }
         if let childBaseline = child.baseline {
             // `baseline` and `import` are one setting: the most derived one wins.
             baseline = childBaseline
@@ -294,7 +296,7 @@ struct ProfileLayer: Equatable {
         syscalls.locations = syscallLocations
         return Policy(
             filesystem: FilesystemPolicy(readOnly: readOnly, readWrite: readWrite, hidden: hidden, tmpfs: tmpfs),
-            secrets: SecretsPolicy(discover: discover ?? SecretsPolicy().discover, allowFiles: allowFiles, allowEnv: allowEnv),
+            secrets: SecretsPolicy(discover: discover ?? SecretsPolicy().discover, allowFiles: allowFiles, allowEnv: allowEnv, setEnv: setEnv),
             syscalls: syscalls,
             network: NetworkPolicy(egress: egress, deny: networkDeny, hosts: hosts, unixSockets: unixSockets),
             limits: LimitsPolicy(memory: memory, pids: pids, cpu: cpu, openFiles: openFiles),
@@ -315,7 +317,7 @@ enum ProfileSchema {
     static let topLevelKeys = ["capabilities", "default_env", "env", "extends", "filesystem", "limits", "network", "secrets", "syscalls"]
     static let sectionKeys: [String: [String]] = [
         "filesystem": ["hidden", "read_only", "read_write", "tmpfs"],
-        "secrets": ["allow_env", "allow_files", "discover"],
+        "secrets": ["allow_env", "allow_files", "discover", "set_env"],
         "syscalls": ["allow", "baseline", "deny", "import", "mode", "on_deny", "rules"],
         "network": ["deny", "egress", "hosts", "unix_sockets"],
         "limits": ["cpu", "memory", "open_files", "pids"],
@@ -395,6 +397,13 @@ private struct SchemaReader {
             case ("secrets", "discover"): layer.discover = try boolean(value)
             case ("secrets", "allow_files"): layer.allowFiles += try paths(value)
             case ("secrets", "allow_env"): layer.allowEnv += try strings(value, check: envVarProblem)
+            case ("secrets", "set_env"):
+                for (name, field) in try table(value).entries {
+                    if let problem = envVarProblem(name) { throw fail(field, problem) }
+                    guard let text = field.string else { throw fail(field, Messages.wrongType(expected: "a string", found: field.typeName)) }
+                    guard !text.utf8.contains(0) else { throw fail(field, "value must not contain NUL characters") }
+                    layer.setEnv[name] = text
+                }
             case ("syscalls", "baseline"):
                 layer.baseline = try choice(value, SyscallPolicy.baselines)
                 baselineValue = value

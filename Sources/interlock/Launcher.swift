@@ -41,7 +41,11 @@ enum Launcher {
                                        secrets: secrets)
         } catch { Shell.fail(error) }
         StartupTrace.mark("launch plan (mount plan, seccomp compile, command lookup)")
-        plan.environment = EgressPlan.apply(to: secrets.keptEnvironment + ["INTERLOCK_SANDBOX=\(runID)"])
+        // `set_env` replaces whatever the caller had under those names.
+        let set = policy.secrets.setEnv
+        let kept = secrets.keptEnvironment.filter { set[String($0.prefix { $0 != "=" })] == nil }
+        plan.environment = EgressPlan.apply(to: kept + set.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                                            + ["INTERLOCK_SANDBOX=\(runID)"])
         let supervisor = Supervisor(plan: plan, cgroupHost: cgroups, runID: runID)
         supervisor.record(to: auditLog, policy: policy)
         if verbose {

@@ -284,7 +284,7 @@ final class ProfileLoaderTests: XCTestCase {
         XCTAssertEqual(try errorText("[filesystem]\nread_onyl = []\n"),
                        "\(p):2: filesystem.read_onyl: unknown key 'read_onyl'; valid keys: hidden, read_only, read_write, tmpfs")
         XCTAssertEqual(try errorText("[secrets]\ndiscovery = true\n"),
-                       "\(p):2: secrets.discovery: unknown key 'discovery'; valid keys: allow_env, allow_files, discover")
+                       "\(p):2: secrets.discovery: unknown key 'discovery'; valid keys: allow_env, allow_files, discover, set_env")
         XCTAssertEqual(try errorText("[syscalls]\nbase = \"agent\"\n"),
                        "\(p):2: syscalls.base: unknown key 'base'; valid keys: allow, baseline, deny, import, mode, on_deny, rules")
         XCTAssertEqual(try errorText("[network]\nallow = []\n"),

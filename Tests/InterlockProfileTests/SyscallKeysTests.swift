@@ -235,3 +235,26 @@ final class SyscallKeysTests: XCTestCase {
         XCTAssertEqual(a, b)
     }
 }
+
+final class SetEnvKeyTests: XCTestCase {
+    func testSetEnvLoadsMergesAndValidates() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("interlock-setenv-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = dir + "/p.toml"
+        try "[secrets]\nset_env = { FOO = \"base\", BAR = \"1\" }\n[env.ci]\nsecrets.set_env = { FOO = \"ci\" }\n"
+            .write(toFile: p, atomically: true, encoding: .utf8)
+        let base = try ProfileLoader.load(reference: p, searchFrom: dir, environment: nil)
+        XCTAssertEqual(base.secrets.setEnv, ["FOO": "base", "BAR": "1"])
+        let ci = try ProfileLoader.load(reference: p, searchFrom: dir, environment: "ci")
+        XCTAssertEqual(ci.secrets.setEnv, ["FOO": "ci", "BAR": "1"])
+        try "[secrets]\nset_env = { \"A=B\" = \"x\" }\n".write(toFile: p, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ProfileLoader.load(reference: p, searchFrom: dir, environment: nil)) { error in
+            XCTAssertTrue("\(error)".contains("p.toml:2:"), "\(error)")
+        }
+        try "[secrets]\nset_env = { A = 1 }\n".write(toFile: p, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ProfileLoader.load(reference: p, searchFrom: dir, environment: nil)) { error in
+            XCTAssertTrue("\(error)".contains("expected a string"), "\(error)")
+        }
+    }
+}

@@ -537,3 +537,14 @@ def test_discover_false_hides_nothing(sandbox, project, home, run, env_of):
     r = sandbox(f"cat .env.production {home}/.netrc", env=None)
     assert r.returncode == 0, r.stderr
     assert f"{MARK}-.env.production" in r.stdout and f"{MARK}-.netrc" in r.stdout
+
+
+def test_set_env_adds_and_replaces_variables(run, workspace):
+    write_profile(workspace, 'extends = "default"\n[secrets]\nset_env = { APP_ENV = "sandbox", HARMLESS = "replaced" }\n'
+                             '[env.ci]\nsecrets.set_env = { APP_ENV = "ci" }\n')
+    env = sandbox_env({"HARMLESS": "hello"})
+    r = run(["run", "--", "sh", "-c", 'echo "$APP_ENV|$HARMLESS"'], workspace, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "sandbox|replaced"
+    r = run(["run", "--env", "ci", "--", "sh", "-c", 'echo "$APP_ENV"'], workspace, env=env)
+    assert r.stdout.strip() == "ci", r.stderr
