@@ -15,6 +15,7 @@ extension Policy {
                 "read_write": .strings(filesystem.readWrite),
                 "hidden": .strings(filesystem.hidden),
                 "tmpfs": .strings(filesystem.tmpfs),
+                "unprotect": .strings(filesystem.unprotect),
             ]),
             "secrets": .object([
                 "discover": .bool(secrets.discover),
@@ -89,6 +90,7 @@ extension Policy {
         array("read_write", filesystem.readWrite)
         array("hidden", filesystem.hidden)
         array("tmpfs", filesystem.tmpfs)
+        array("unprotect", filesystem.unprotect)
 
         out += "\n[secrets]\n"
         line("discover", secrets.discover ? "true" : "false")

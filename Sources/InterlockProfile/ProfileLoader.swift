@@ -214,6 +214,7 @@ struct ProfileLayer: Equatable {
     var readWrite: [String] = []
     var hidden: [String] = []
     var tmpfs: [String] = []
+    var unprotect: [String] = []
     var discover: Bool?
     var allowFiles: [String] = []
     var allowEnv: [String] = []
@@ -247,6 +248,7 @@ struct ProfileLayer: Equatable {
         append(&readWrite, child.readWrite)
         append(&hidden, child.hidden)
         append(&tmpfs, child.tmpfs)
+        append(&unprotect, child.unprotect)
         discover = child.discover ?? discover
         append(&allowFiles, child.allowFiles)
         append(&allowEnv, child.allowEnv)
@@ -295,7 +297,7 @@ struct ProfileLayer: Equatable {
                                      importPath: importPath, rules: syscallRules)
         syscalls.locations = syscallLocations
         return Policy(
-            filesystem: FilesystemPolicy(readOnly: readOnly, readWrite: readWrite, hidden: hidden, tmpfs: tmpfs),
+            filesystem: FilesystemPolicy(readOnly: readOnly, readWrite: readWrite, hidden: hidden, tmpfs: tmpfs, unprotect: unprotect),
             secrets: SecretsPolicy(discover: discover ?? SecretsPolicy().discover, allowFiles: allowFiles, allowEnv: allowEnv, setEnv: setEnv),
             syscalls: syscalls,
             network: NetworkPolicy(egress: egress, deny: networkDeny, hosts: hosts, unixSockets: unixSockets),
@@ -316,7 +318,7 @@ struct ParsedProfile {
 enum ProfileSchema {
     static let topLevelKeys = ["capabilities", "default_env", "env", "extends", "filesystem", "limits", "network", "secrets", "syscalls"]
     static let sectionKeys: [String: [String]] = [
-        "filesystem": ["hidden", "read_only", "read_write", "tmpfs"],
+        "filesystem": ["hidden", "read_only", "read_write", "tmpfs", "unprotect"],
         "secrets": ["allow_env", "allow_files", "discover", "set_env"],
         "syscalls": ["allow", "baseline", "deny", "import", "mode", "on_deny", "rules"],
         "network": ["deny", "egress", "hosts", "unix_sockets"],
@@ -394,6 +396,7 @@ private struct SchemaReader {
             case ("filesystem", "read_write"): layer.readWrite += try paths(value)
             case ("filesystem", "hidden"): layer.hidden += try paths(value)
             case ("filesystem", "tmpfs"): layer.tmpfs += try paths(value)
+            case ("filesystem", "unprotect"): layer.unprotect += try paths(value)
             case ("secrets", "discover"): layer.discover = try boolean(value)
             case ("secrets", "allow_files"): layer.allowFiles += try paths(value)
             case ("secrets", "allow_env"): layer.allowEnv += try strings(value, check: envVarProblem)

@@ -282,7 +282,7 @@ final class ProfileLoaderTests: XCTestCase {
         XCTAssertEqual(try errorText("\n[filesytem]\nread_only = []\n"),
                        "\(p):2: filesytem: unknown key 'filesytem'; valid keys: capabilities, default_env, env, extends, filesystem, limits, network, secrets, syscalls")
         XCTAssertEqual(try errorText("[filesystem]\nread_onyl = []\n"),
-                       "\(p):2: filesystem.read_onyl: unknown key 'read_onyl'; valid keys: hidden, read_only, read_write, tmpfs")
+                       "\(p):2: filesystem.read_onyl: unknown key 'read_onyl'; valid keys: hidden, read_only, read_write, tmpfs, unprotect")
         XCTAssertEqual(try errorText("[secrets]\ndiscovery = true\n"),
                        "\(p):2: secrets.discovery: unknown key 'discovery'; valid keys: allow_env, allow_files, discover, set_env")
         XCTAssertEqual(try errorText("[syscalls]\nbase = \"agent\"\n"),

@@ -33,7 +33,7 @@ ERRORS = {
     "toml-unterminated-array": ('[filesystem]\nread_only = [\n  "a",\n',
                                 ":4: unterminated array (opened on line 2)"),
     "unknown-key": ('[filesystem]\nread_onlyy = [".git/hooks"]\n',
-                    ":2: filesystem.read_onlyy: unknown key 'read_onlyy'; valid keys: hidden, read_only, read_write, tmpfs"),
+                    ":2: filesystem.read_onlyy: unknown key 'read_onlyy'; valid keys: hidden, read_only, read_write, tmpfs, unprotect"),
     "wrong-type": ('[limits]\npids = "many"\n', ":2: limits.pids: expected an integer, found string"),
     "wrong-type-bool": ('[secrets]\ndiscover = "yes"\n', ":2: secrets.discover: expected a boolean, found string"),
     "wrong-element-type": ('[filesystem]\nhidden = ["a",\n  7]\n',

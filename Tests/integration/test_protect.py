@@ -142,3 +142,13 @@ def test_changed_profile_asks_on_a_terminal(pty_session, workspace, interlock):
     s.send(b"y\n")
     s.expect(b"RAN_2")
     assert s.wait() == 0
+
+
+def test_project_can_unprotect_an_entry(run, workspace):
+    os.makedirs(os.path.join(workspace, ".vscode"))
+    make_repo(workspace)
+    write_profile(workspace, 'extends = "default"\n[filesystem]\nunprotect = [".vscode"]\n')
+    r = run.sandbox("echo '{}' > .vscode/settings.json && echo vscode-ok; echo x >> .git/config; echo cfg=$?", workspace)
+    assert "vscode-ok" in r.stdout, r.stderr
+    assert "cfg=0" not in r.stdout  # the rest of the list still applies
+    assert os.path.exists(os.path.join(workspace, ".vscode", "settings.json"))

@@ -139,7 +139,9 @@ extension MountPlan {
         // Files that decide what runs outside, and the files this run's rules came from.
         let ruleFiles = policy.sources.filter { $0.hasPrefix("/") } + (policy.syscalls.importPath.map { [$0] } ?? [])
         let writable = steps.filter { $0.kind == writableKind }
-        let guarded = protections(protectedPaths, extraFiles: ruleFiles, writable: writable, workspace: workspace,
+        // The project may take entries off the protected list (never its own rule files).
+        let unprotected = Set(fs.unprotect)
+        let guarded = protections(protectedPaths.filter { !unprotected.contains($0.path) }, extraFiles: ruleFiles, writable: writable, workspace: workspace,
                                   home: home, readOnlyKind: readOnlyKind)
         steps += guarded.steps
         if privileged {
