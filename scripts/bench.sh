@@ -328,8 +328,16 @@ fig7() {
     meta add fig7_notes "Syscall names used (first 10): ${names[*]:0:10} …"
 }
 
+# ------------------------------------------------------------------ 4 and 5. egress, secrets
+fig45() {
+    say "4-5. egress proxy vs direct; secrets scan of 60,000 files; hidden-path audit overhead"
+    mkdir -p "$T/f45"
+    "$PY" "$HERE/bench.py" secrets-egress "$R/fig45.json" "$BIN" "$T/f45" >>"$LOG" 2>&1
+}
+
 figure 1 fig1
 figure 2 fig2
+figure 45 fig45
 figure 3 fig3
 figure 6 fig6
 figure 7 fig7
