@@ -874,7 +874,7 @@ def secrets_egress(out, binary, workdir):
         return sorted(times)[len(times) // 2]
     masks = ", ".join(f'"d{i}/f{i * 500}.txt"' for i in range(1, 100))
     res["read_all_no_masks_s"] = read_all('extends = "default"\n[secrets]\ndiscover = false\n')
-    res["read_all_masks_s"] = read_all(f'extends = "default"\n[filesystem]\nhidden = [{masks}]\n')
+    res["read_all_masks_s"] = read_all(f'extends = "default"\n[secrets]\ndiscover = false\n[filesystem]\nhidden = [{masks}]\n')
 
     # Egress: a loopback server streaming 256 MiB, fetched directly and through the sandbox's proxy.
     size = 256 << 20
