@@ -3,26 +3,7 @@ import XCTest
 @testable import InterlockProfile
 
 /// `[network]`: egress/deny entry validation, `hosts`, `unix_sockets`.
-final class NetworkPolicyTests: XCTestCase {
-    private var dir: TemporaryDirectory!
-
-    override func setUpWithError() throws {
-        dir = try TemporaryDirectory()
-    }
-
-    override func tearDown() {
-        dir.remove()
-    }
-
-    private func load(_ path: String, env: String? = nil) throws(ProfileError) -> Policy {
-        try ProfileLoader.load(reference: path, searchFrom: dir.path, environment: env)
-    }
-
-    private func errorText(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> String? {
-        let path = try dir.write("p.toml", text)
-        return profileError({ () throws(ProfileError) in try load(path) }, file: file, line: line)?.description
-    }
-
+final class NetworkPolicyTests: ProfileTestCase {
     func testHostsAndUnixSocketsLoadAndMerge() throws {
         try dir.write("base.toml", """
         [network]

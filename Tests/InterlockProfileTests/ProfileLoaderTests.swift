@@ -2,28 +2,7 @@ import Foundation
 import XCTest
 @testable import InterlockProfile
 
-final class ProfileLoaderTests: XCTestCase {
-    private var dir: TemporaryDirectory!
-
-    override func setUpWithError() throws {
-        dir = try TemporaryDirectory()
-    }
-
-    override func tearDown() {
-        dir.remove()
-    }
-
-    private func load(_ path: String, env: String? = nil) throws(ProfileError) -> Policy {
-        try ProfileLoader.load(reference: path, searchFrom: dir.path, environment: env)
-    }
-
-    /// Writes a profile and returns the error loading it gives, as its one-line description.
-    private func errorText(_ text: String, name: String = "p.toml", env: String? = nil,
-                           file: StaticString = #filePath, line: UInt = #line) throws -> String? {
-        let path = try dir.write(name, text)
-        return profileError({ () throws(ProfileError) in try load(path, env: env) }, file: file, line: line)?.description
-    }
-
+final class ProfileLoaderTests: ProfileTestCase {
     // MARK: Built-ins
 
     func testBuiltinDefault() throws {

@@ -48,3 +48,28 @@ extension XCTestCase {
         }
     }
 }
+
+/// A test case with a fresh temporary directory per test, and the loader and error helpers the
+/// profile tests share.
+class ProfileTestCase: XCTestCase {
+    var dir: TemporaryDirectory!
+
+    override func setUpWithError() throws {
+        dir = try TemporaryDirectory()
+    }
+
+    override func tearDown() {
+        dir.remove()
+    }
+
+    func load(_ path: String, env: String? = nil) throws(ProfileError) -> Policy {
+        try ProfileLoader.load(reference: path, searchFrom: dir.path, environment: env)
+    }
+
+    /// Writes a profile and returns the error loading it gives, as its one-line description.
+    func errorText(_ text: String, name: String = "p.toml", env: String? = nil,
+                   file: StaticString = #filePath, line: UInt = #line) throws -> String? {
+        let path = try dir.write(name, text)
+        return profileError({ () throws(ProfileError) in try load(path, env: env) }, file: file, line: line)?.description
+    }
+}
