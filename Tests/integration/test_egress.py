@@ -36,17 +36,8 @@ WHEEL_NAME = "egresstestpkg"
 # ---------------------------------------------------------------------------------------------
 # Scripts run inside the sandbox (by /usr/bin/python3, arguments in sys.argv)
 
-# host port method target host-header [body-bytes]: one raw HTTP/1.1 request on a plain socket
-# (whatever the proxy variables say), then everything the peer sends until it closes.
-RAW_HTTP = r"""
-import socket, sys
-host, port, method, target, host_header = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-try:
-    s = socket.create_connection((host, port), timeout=30)
-except OSError as e:
-    print("CONNECT-ERROR", type(e).__name__, e.errno if isinstance(e, OSError) else "")
-    sys.exit(0)
-s.sendall(f"{method} {target} HTTP/1.1\r\nHost: {host_header}\r\nConnection: close\r\n\r\n".encode())
+# The tail of the raw-socket scripts: print everything the peer sends on `s` until it closes.
+READ_UNTIL_CLOSE = r"""
 data = b""
 while True:
     try:
@@ -59,6 +50,19 @@ while True:
     data += chunk
 sys.stdout.write(data.decode("latin-1") if data else "EOF-WITHOUT-DATA")
 """
+
+# host port method target host-header [body-bytes]: one raw HTTP/1.1 request on a plain socket
+# (whatever the proxy variables say), then everything the peer sends until it closes.
+RAW_HTTP = r"""
+import socket, sys
+host, port, method, target, host_header = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+try:
+    s = socket.create_connection((host, port), timeout=30)
+except OSError as e:
+    print("CONNECT-ERROR", type(e).__name__, e.errno if isinstance(e, OSError) else "")
+    sys.exit(0)
+s.sendall(f"{method} {target} HTTP/1.1\r\nHost: {host_header}\r\nConnection: close\r\n\r\n".encode())
+""" + READ_UNTIL_CLOSE
 
 # kind host port line [command]: a SOCKS5 request (CONNECT unless command says otherwise) to the
 # proxy (kind: name|ipv4|ipv6, or synth: the IPv4 address the sandbox's DNS gives the name), then
@@ -147,18 +151,7 @@ if len(sys.argv) > 4:
     payload = payload[:-2] + b"X-Pad: " + b"a" * int(sys.argv[4]) + b"\r\n\r\n"
 s = socket.create_connection((host, port), timeout=30)
 s.sendall(payload)
-data = b""
-while True:
-    try:
-        chunk = s.recv(65536)
-    except OSError as e:
-        print("RECV-ERROR", e)
-        break
-    if not chunk:
-        break
-    data += chunk
-sys.stdout.write(data.decode("latin-1") if data else "EOF-WITHOUT-DATA")
-"""
+""" + READ_UNTIL_CLOSE
 
 # mode host port: a websocket-style upgrade, through the proxy (mode proxy: absolute URI to
 # 127.0.0.1:3128) or directly (mode direct: transparent); then one message each way.
