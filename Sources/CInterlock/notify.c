@@ -56,3 +56,10 @@ long il_read_remote_string(int pid, uint64_t address, char *buffer, long capacit
     buffer[got] = 0;
     return got;
 }
+
+long il_read_remote(int pid, uint64_t address, void *buffer, long length) {
+    if (length <= 0 || address == 0) return -1;
+    struct iovec local = {buffer, (size_t)length};
+    struct iovec remote = {(void *)(uintptr_t)address, (size_t)length};
+    return (long)process_vm_readv(pid, &local, 1, &remote, 1, 0);
+}

@@ -84,6 +84,12 @@ public enum SeccompCompiler {
         return nil
     }
 
+    /// Whether `name` is a syscall of this architecture (`open` is not one on arm64).
+    public static func isNative(_ name: String) -> Bool {
+        if case .native = SyscallTable.resolve(name) { return true }
+        return false
+    }
+
     public static func syscallName(_ number: Int32) -> String? {
         SyscallTable.names[number]
     }
@@ -217,6 +223,7 @@ public enum SeccompCompiler {
         func value(_ action: RuleAction, _ syscall: String?) -> UInt32 {
             switch action {
             case .allow: return actionAllow
+            case .watch: return notify ? actionNotify : actionAllow
             case .errnoSilently(let e): return actionErrno(e)
             case .deny:
                 guard notify else { return directDeny }
@@ -229,7 +236,8 @@ public enum SeccompCompiler {
         // Each syscall's rules, in order.
         var order: [String] = []
         var bySyscall: [String: [SyscallRule]] = [:]
-        for rule in ruleSet.rules {
+        // Watches go first: the supervisor applies the rules after looking (see `watches`).
+        for rule in (notify ? ruleSet.watches : []) + ruleSet.rules {
             if bySyscall[rule.syscall] == nil { order.append(rule.syscall) }
             bySyscall[rule.syscall, default: []].append(rule)
         }

@@ -82,6 +82,9 @@ public enum RuleAction: Sendable, Equatable, Codable {
     /// answer, not a refusal worth reporting (clone3 → ENOSYS makes libc fall back to clone).
     case errnoSilently(Int32)
     case allow
+    /// Referred to the supervisor, which looks at the call (the path a write would touch) and
+    /// then lets it run or refuses it. Only in `SyscallRuleSet.watches`, never in `rules`.
+    case watch
 }
 
 /// One filter rule: `syscall`, when every condition holds, gets `action`.
@@ -117,6 +120,7 @@ public struct SyscallRule: Sendable, Equatable, Codable, CustomStringConvertible
         case .deny: action = "deny"
         case .allow: action = "allow"
         case .errnoSilently(let e): action = "errno \(ErrnoNames.name(of: e) ?? String(e))"
+        case .watch: action = "watch"
         }
         let conditions = self.conditions.isEmpty ? "" : " (" + self.conditions.map(\.description).joined(separator: ", ") + ")"
         return "\(syscall)\(conditions): \(action) [\(origin)]"
@@ -142,10 +146,16 @@ public struct SyscallRuleSet: Sendable, Equatable {
     /// Carried for the supervisor (learn mode answers notified calls with "continue"); neither
     /// `evaluate` nor `compile` looks at it.
     public var mode: SyscallPolicy.Mode
+    /// Calls the supervisor inspects before they run (writes near protected paths). They are not
+    /// decisions: the filter refers them to the supervisor ahead of `rules` (only under user
+    /// notification), and the supervisor then applies `rules` as `evaluate` does.
+    public var watches: [SyscallRule]
 
     public init(rules: [SyscallRule], defaultAction: RuleAction = .allow, defaultOrigin: String = "default",
-                onDeny: SyscallPolicy.OnDeny = .errno("EPERM"), mode: SyscallPolicy.Mode = .enforce) {
+                onDeny: SyscallPolicy.OnDeny = .errno("EPERM"), mode: SyscallPolicy.Mode = .enforce,
+                watches: [SyscallRule] = []) {
         self.rules = rules
+        self.watches = watches
         self.defaultAction = defaultAction
         self.defaultOrigin = defaultOrigin
         self.onDeny = onDeny
@@ -165,7 +175,7 @@ public struct SyscallRuleSet: Sendable, Equatable {
     public func evaluate(syscall: String, arguments: [UInt64]) -> Verdict {
         let rule = decidingRule(syscall: syscall, arguments: arguments)
         switch rule.action {
-        case .allow: return .allowed
+        case .allow, .watch: return .allowed
         case .deny: return .denied(rule)
         case .errnoSilently(let e): return .silentErrno(e, rule)
         }
@@ -180,15 +190,20 @@ public struct SyscallRuleSet: Sendable, Equatable {
     /// The rule that decides this call: the first matching one, or the default action as a rule
     /// (no conditions, origin `defaultOrigin + " (default action)"`).
     public func decidingRule(syscall: String, arguments: [UInt64]) -> SyscallRule {
-        for rule in rules where rule.matches(syscall: syscall, arguments: arguments) { return rule }
+        for rule in rules where rule.action != .watch && rule.matches(syscall: syscall, arguments: arguments) { return rule }
         return SyscallRule(syscall: syscall, action: defaultAction, origin: defaultOrigin + " (default action)")
+    }
+
+    /// Whether a watch refers this call to the supervisor.
+    public func isWatched(syscall: String, arguments: [UInt64]) -> Bool {
+        watches.contains { $0.matches(syscall: syscall, arguments: arguments) }
     }
 
     /// The syscalls of this architecture that some call is refused for (by `.deny` or
     /// `.errnoSilently`), whether always or only for some arguments.
     public var deniedSyscallNames: Set<String> {
         var byName: [String: [SyscallRule]] = [:]
-        for rule in rules { byName[rule.syscall, default: []].append(rule) }
+        for rule in rules where rule.action != .watch { byName[rule.syscall, default: []].append(rule) }
         var denied: Set<String> = []
         for name in SyscallTable.native.keys {
             var refuses = false

@@ -60,7 +60,8 @@ enum Launcher {
             }
             let blocked = outcome.blockedSyscalls
             let refused = outcome.refusedConnections
-            if verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 || !refused.isEmpty {
+            let protectedWrites = outcome.protectedWrites
+            if verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 || !refused.isEmpty || !protectedWrites.isEmpty {
                 let total = blocked.values.reduce(0, +)
                 let names = blocked.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key)\($0.value > 1 ? " ×\($0.value)" : "")" }
                 var parts: [String] = []
@@ -76,6 +77,10 @@ enum Launcher {
                 if !dns.isEmpty {
                     let n = dns.values.reduce(0, +)
                     parts.append("\(n) DNS quer\(n == 1 ? "y" : "ies") (\(listed(dns.keys.sorted().map { String($0.dropFirst(4)) })))")
+                }
+                if !protectedWrites.isEmpty {
+                    let n = protectedWrites.values.reduce(0, +)
+                    parts.append("\(n) write\(n == 1 ? "" : "s") to protected files (\(listed(protectedWrites.keys.sorted())))")
                 }
                 if outcome.hiddenPathOpens > 0 { parts.append("\(outcome.hiddenPathOpens) hidden file read\(outcome.hiddenPathOpens == 1 ? "" : "s")") }
                 let learned = policy.syscalls.mode == .learn && total > 0

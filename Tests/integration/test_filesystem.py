@@ -226,7 +226,7 @@ def test_read_only_subpath_of_workspace(run, workspace):
     assert py_fs(run, workspace, "append", ".git/hooks/pre-commit") == "ERR EROFS"
     assert py_fs(run, workspace, "read", ".git/hooks/pre-commit") == "DATA[#!/bin/sh\nexit 0\n]\nOK"
     # The rest of the workspace, including .git itself, stays writable.
-    assert py_fs(run, workspace, "write", ".git/config") == "OK"
+    assert py_fs(run, workspace, "write", ".git/description") == "OK"
     assert py_fs(run, workspace, "write", "src.py") == "OK"
     assert not os.path.exists(os.path.join(hooks, "post-checkout"))
     assert open(os.path.join(hooks, "pre-commit")).read() == "#!/bin/sh\nexit 0\n"

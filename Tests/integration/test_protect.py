@@ -85,17 +85,59 @@ def test_instruction_files_stay_writable(run, workspace):
     assert open(os.path.join(workspace, "AGENTS.md")).read() == "be careful\nmore\n"
 
 
-def test_created_protected_path_is_reported_and_recorded(run, workspace, tmp_path):
+def test_creating_an_absent_protected_path_is_refused_and_recorded(run, workspace, tmp_path):
     audit = tmp_path / "audit.jsonl"
     r = run(["run", "--audit", str(audit), "--", "sh", "-c",
-             "mkdir .vscode && echo '{}' > .vscode/tasks.json && echo ok > .envrc"], workspace)
+             "mkdir .vscode; echo vs=$?; echo ok > .envrc; echo envrc=$?; echo fine > other.txt; echo other=$?"], workspace)
     assert r.returncode == 0, r.stderr
-    assert f"this run created {workspace}/.vscode" in r.stderr
-    assert f"this run created {workspace}/.envrc" in r.stderr
+    assert "vs=1" in r.stdout and "envrc=2" in r.stdout and "other=0" in r.stdout
+    assert not os.path.exists(os.path.join(workspace, ".vscode"))
+    assert not os.path.exists(os.path.join(workspace, ".envrc"))
+    refused = [rec for rec in audit_records(audit) if rec["kind"] == "file" and rec["action"] == "deny"]
+    by_path = {rec["detail"]["path"]: rec for rec in refused}
+    assert set(by_path) == {f"{workspace}/.vscode", f"{workspace}/.envrc"}
+    assert by_path[f"{workspace}/.vscode"]["detail"]["syscall"] == "mkdir"
+    assert by_path[f"{workspace}/.vscode"]["exe"].endswith("/mkdir")
+    assert all(rec["detail"]["reason"] and rec["pid"] > 0 for rec in refused)
+    assert "2 writes to protected files" in r.stderr
+
+
+def test_protected_path_under_a_directory_the_run_creates_is_reported(run, workspace, tmp_path):
+    # `git init` creates .git/hooks and .git/config: refusing them would break git init, so a
+    # protected path whose parent did not exist at start is reported instead.
+    audit = tmp_path / "audit.jsonl"
+    r = run(["run", "--audit", str(audit), "--", "git", "init", "-q"], workspace)
+    assert r.returncode == 0, r.stderr
+    assert f"this run created {workspace}/.git/hooks" in r.stderr
+    assert f"this run created {workspace}/.git/config" in r.stderr
     created = [rec for rec in audit_records(audit) if rec["kind"] == "file" and rec["action"] == "created"]
-    paths = sorted(rec["detail"]["path"] for rec in created)
-    assert paths == sorted([f"{workspace}/.envrc", f"{workspace}/.vscode"])
+    paths = {rec["detail"]["path"] for rec in created}
+    assert {f"{workspace}/.git/hooks", f"{workspace}/.git/config"} <= paths
     assert all(rec["detail"]["reason"] for rec in created)
+
+
+def test_each_attempt_to_write_a_protected_file_is_recorded(run, workspace, tmp_path):
+    make_repo(workspace)
+    write_profile(workspace, 'extends = "default"\n')
+    audit = tmp_path / "audit.jsonl"
+    script = ("echo x >> .interlock.toml; printf '#!/bin/sh\\n' > .git/hooks/pre-commit;"
+              " git config core.hooksPath /tmp/hooks; git config core.fsmonitor /tmp/fsmon;"
+              " ln -s .git/hooks via-link; echo x > via-link/post-checkout;"
+              " mv .git/config moved; rm -f .git/config; true")
+    r = run(["run", "--audit", str(audit), "--", "sh", "-c", script], workspace)
+    assert r.returncode == 0, r.stderr
+    refused = [rec for rec in audit_records(audit) if rec["kind"] == "file" and rec["action"] == "deny"]
+    seen = [(rec["detail"]["path"], rec["detail"]["syscall"]) for rec in refused]
+    assert (f"{workspace}/.interlock.toml", "openat") in seen
+    assert (f"{workspace}/.git/hooks/pre-commit", "openat") in seen
+    assert (f"{workspace}/.git/hooks/post-checkout", "openat") in seen      # through a symlink
+    assert sum(1 for p, s in seen if p == f"{workspace}/.git/config" and s == "rename") >= 2  # two git config calls + mv
+    assert any(p == f"{workspace}/.git/config" and s.startswith("unlink") for p, s in seen)
+    git_records = [rec for rec in refused if rec["detail"]["syscall"] == "rename" and rec["exe"].endswith("/git")]
+    assert git_records and all("config" in rec["argv"] for rec in git_records)
+    assert all(rec["rule"].startswith("protected: ") and rec["detail"]["errno"] == "EROFS" for rec in refused)
+    assert "core.hooksPath" not in open(os.path.join(workspace, ".git/config")).read()
+    assert "writes to protected files" in r.stderr
 
 
 def test_changed_profile_is_refused_until_approved(run, workspace, interlock):

@@ -121,6 +121,8 @@ int il_notif_respond(int listener, uint64_t id, int error, int continue_call);
 int il_notif_id_valid(int listener, uint64_t id);
 /// Reads a NUL-terminated string from another process's memory; returns its length or -1.
 long il_read_remote_string(int pid, uint64_t address, char *buffer, long capacity);
+/// Reads exactly `length` bytes of another process's memory (an openat2 `open_how`); -1 on failure.
+long il_read_remote(int pid, uint64_t address, void *buffer, long length);
 
 /// An open of a watched (hidden) path.
 typedef struct {

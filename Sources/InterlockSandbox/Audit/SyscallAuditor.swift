@@ -13,6 +13,7 @@ public struct SyscallDecision: Sendable {
         case fail(Int32)      // the call returns -1 with this errno
         case killProcess      // the calling process is killed (on_deny = "kill")
         case proceed          // learn mode: recorded, then allowed to run
+        case inspectWrite     // a watched write the rules allow: runs unless it touches a protected path
     }
     public var response: Response
     /// The rule that matched, e.g. "baseline agent: mount".
@@ -38,6 +39,8 @@ public final class SyscallAuditor: Sendable {
         /// Blocked calls per syscall name (exact).
         public var bySyscall: [String: Int] = [:]
         public var total: Int { bySyscall.values.reduce(0, +) }
+        /// Refused writes to protected paths, per path (exact).
+        public var protectedWrites: [String: Int] = [:]
     }
 
     static let fullRecords = 50
@@ -55,12 +58,15 @@ public final class SyscallAuditor: Sendable {
     private let sandbox: String
     private let log: AuditLog?
     private let decide: Decide
+    private let protectedWrites: ProtectedWrites?
     private let state = Mutex(State())
 
-    public init(listener: Int32, sandbox: String, log: AuditLog?, decide: @escaping Decide) {
+    public init(listener: Int32, sandbox: String, log: AuditLog?, protectedWrites: ProtectedWrites? = nil,
+                decide: @escaping Decide) {
         self.listener = listener
         self.sandbox = sandbox
         self.log = log
+        self.protectedWrites = protectedWrites
         self.decide = decide
     }
 
@@ -122,6 +128,10 @@ public final class SyscallAuditor: Sendable {
         let name = SyscallNames.name(n.nr)
         let decision = decide(name, n.nr, args)
         let pid = pid_t(bitPattern: n.pid)
+        if decision.response == .inspectWrite {
+            inspectWrite(n, name: name, arguments: args, pid: pid)
+            return
+        }
         // Count first (exact, always); only the first events of a (process, syscall, rule) are
         // inspected and written in full, so a tight loop of refusals stays cheap.
         let (full, key) = state.withLock { s -> (Bool, String) in
@@ -148,7 +158,7 @@ public final class SyscallAuditor: Sendable {
         let valid = il_notif_id_valid(listener, n.id) == 1
         switch decision.response {
         case .fail(let e): _ = il_notif_respond(listener, n.id, e, 0)
-        case .proceed: _ = il_notif_respond(listener, n.id, 0, 1)
+        case .proceed, .inspectWrite: _ = il_notif_respond(listener, n.id, 0, 1)
         case .killProcess:
             kill(pid, SIGKILL)
             _ = il_notif_respond(listener, n.id, EPERM, 0)
@@ -166,7 +176,26 @@ public final class SyscallAuditor: Sendable {
         case .fail: "deny"
         case .killProcess: "kill"
         case .proceed: "learn"
+        case .inspectWrite: "allow"
         }
+    }
+
+    /// A write-intent call the rules allow: it proceeds unless it writes a protected path,
+    /// which is refused with EROFS (what the read-only mount answers anyway) and recorded.
+    /// Every refusal is written in full: they are rare, and each names a file worth knowing.
+    private func inspectWrite(_ n: il_notification, name: String, arguments: [UInt64], pid: pid_t) {
+        guard let hit = protectedWrites?.check(syscall: name, arguments: arguments, pid: pid) else {
+            _ = il_notif_respond(listener, n.id, 0, 1)
+            return
+        }
+        let record = AuditRecord(sandbox: sandbox, kind: .file, action: "deny", pid: pid, exe: ProcessInfo.exe(pid),
+                                 argv: ProcessInfo.argv(pid), rule: "protected: \(hit.protectedPath)",
+                                 detail: [("path", .string(hit.path)), ("syscall", .string(name)), ("reason", .string(hit.reason)),
+                                          ("errno", .string("EROFS")),
+                                          ("protection", .string(hit.existing ? "read-only inside the sandbox" : "absent at start; creating it is refused"))])
+        _ = il_notif_respond(listener, n.id, EROFS, 0)
+        state.withLock { $0.summary.protectedWrites[hit.path, default: 0] += 1 }
+        log?.append(record)
     }
 }
 

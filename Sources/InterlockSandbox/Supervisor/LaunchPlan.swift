@@ -45,9 +45,11 @@ public struct LaunchPlan: Sendable {
                                          extraMasks: discovered)
         // Without user notification the filter still refuses, but nothing could be recorded.
         let notify = il_seccomp_user_notif_available() == 1
-        let rules: SyscallRuleSet, seccomp: SeccompProgram
+        var rules: SyscallRuleSet, seccomp: SeccompProgram
         do {
             rules = try SeccompCompiler.ruleSet(for: policy)
+            // Writes near protected paths go past the supervisor, to be recorded (see ProtectedWrites).
+            if !ProtectedWrites(plan: mounts).isEmpty { rules.watches = ProtectedWrites.watchRules() }
             seccomp = try SeccompCompiler.compile(rules, notify: notify)
         } catch { throw .invalid(error.message) }
         let keep = try Capabilities.mask(policy.capabilities.keep)

@@ -25,6 +25,8 @@ public final class Supervisor {
         public var hiddenPathOpens: Int
         /// Connections the egress proxy refused, per host:port (exact).
         public var refusedConnections: [String: Int] = [:]
+        /// Refused writes to protected paths, per path (exact).
+        public var protectedWrites: [String: Int] = [:]
     }
 
     private let plan: LaunchPlan
@@ -236,7 +238,8 @@ public final class Supervisor {
         if plan.notify {
             var listener: Int32 = -1
             guard il_recv_fds(sync[0], &listener, 1) == 0 else { throw abort("the sandbox did not hand over its seccomp listener") }
-            let a = SyscallAuditor(listener: listener, sandbox: runID, log: audit, decide: Self.decider(plan.syscallRules))
+            let a = SyscallAuditor(listener: listener, sandbox: runID, log: audit,
+                                   protectedWrites: ProtectedWrites(plan: plan.mounts), decide: Self.decider(plan.syscallRules))
             do { try a.start() } catch { throw abort("\(error)") }
             auditor = a
         }
@@ -244,7 +247,8 @@ public final class Supervisor {
         StartupTrace.mark("sandbox setup in the child until execve of the command")
         let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal, watcher: watcher)
         watcher?.drain()
-        let blocked = auditor?.finish().bySyscall ?? [:]
+        let summary = auditor?.finish()
+        let blocked = summary?.bySyscall ?? [:], protectedWrites = summary?.protectedWrites ?? [:]
         proxy.shutdown()
         writeConnectionAggregates()
         // A protected path that was absent could not be mounted read-only; if the run created
@@ -258,11 +262,12 @@ public final class Supervisor {
             ("exit_code", .int(Int64(code))),
             ("blocked_syscalls", .object(blocked.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
             ("hidden_path_opens", .int(Int64(watcher?.count ?? 0))),
+            ("protected_writes", .object(protectedWrites.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
             ("refused_connections", .object(connectionRefusals.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
         ]))
         return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths, blockedSyscalls: blocked, auditPath: audit?.path,
                        createdProtected: created, hiddenPathOpens: watcher?.count ?? 0,
-                       refusedConnections: connectionRefusals)
+                       refusedConnections: connectionRefusals, protectedWrites: protectedWrites)
     }
 
     /// Connections refused by the egress proxy (exact), for the summary.
@@ -327,7 +332,11 @@ public final class Supervisor {
             switch rules.evaluate(syscallNumber: number, arguments: arguments) {
             case .denied(let r): rule = r
             case .silentErrno(let e, let r): return SyscallDecision(response: .fail(e), rule: r.label)
-            case .allowed: return SyscallDecision(response: .fail(EPERM), rule: "filter (rules disagree: refused)")
+            case .allowed:
+                if rules.isWatched(syscall: SyscallNames.name(number), arguments: arguments) {
+                    return SyscallDecision(response: .inspectWrite, rule: "protected paths")
+                }
+                return SyscallDecision(response: .fail(EPERM), rule: "filter (rules disagree: refused)")
             }
             let name = rule.label
             if rules.mode == .learn { return SyscallDecision(response: .proceed, rule: name) }

@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CInterlock
+import InterlockSeccomp
+
+/// Writes near protected paths, seen before they happen.
+///
+/// Protected files are read-only mounts, so the kernel refuses writes to them with EROFS, and
+/// does so before any file event fires: nothing would record the attempt. Instead the filter
+/// refers every write-intent path call (open for writing or creating, mkdir, rename, link,
+/// unlink, chmod…) to the supervisor, which reads the path from the caller, and
+/// - for an existing protected path, records the attempt and answers EROFS (what the mount
+///   would answer: the mount stays the enforcement, this only makes the attempt visible);
+/// - for a protected path that was absent at start and whose parent existed (`.envrc`, a new
+///   `.vscode/`), records and refuses the creation. Reading the path from the caller's memory
+///   is racy (another thread can rewrite it after we look), so this refusal is best effort:
+///   the end-of-run check of created protected paths stays as the backstop.
+/// Every other call proceeds untouched. Reads are never referred: they are the hot path.
+public struct ProtectedWrites: Sendable {
+    public struct Hit: Sendable {
+        public var path: String
+        public var reason: String
+        public var protectedPath: String
+        /// false: absent at start, refused here; true: a read-only mount refuses it.
+        public var existing: Bool
+    }
+
+    let existing: [MountPlan.Protection]
+    let absent: [MountPlan.Protection]
+
+    public init(plan: MountPlan) {
+        existing = plan.protected
+        // An absent path under a directory the run itself creates (`git init` making .git/hooks)
+        // is reported at the end instead: refusing it would break the tool that creates it.
+        absent = plan.watched.filter { access(Self.parent($0.path), F_OK) == 0 }
+    }
+
+    public var isEmpty: Bool { existing.isEmpty && absent.isEmpty }
+
+    /// Which arguments of each watched syscall are paths, and the dirfd each is relative to
+    /// (nil: the working directory).
+    static let pathArguments: [String: [(path: Int, dirfd: Int?)]] = [
+        "open": [(0, nil)], "creat": [(0, nil)], "openat": [(1, 0)], "openat2": [(1, 0)],
+        "mkdir": [(0, nil)], "mkdirat": [(1, 0)], "mknod": [(0, nil)], "mknodat": [(1, 0)],
+        "rmdir": [(0, nil)], "unlink": [(0, nil)], "unlinkat": [(1, 0)],
+        "rename": [(0, nil), (1, nil)], "renameat": [(1, 0), (3, 2)], "renameat2": [(1, 0), (3, 2)],
+        "link": [(1, nil)], "linkat": [(3, 2)], "symlink": [(1, nil)], "symlinkat": [(2, 1)],
+        "truncate": [(0, nil)], "chmod": [(0, nil)], "fchmodat": [(1, 0)],
+        "chown": [(0, nil)], "lchown": [(0, nil)], "fchownat": [(1, 0)],
+    ]
+
+    /// open/openat flags that mean a write: O_WRONLY, O_RDWR, O_CREAT, O_TRUNC (O_TMPFILE
+    /// needs one of the first two).
+    static let writeFlags: [UInt64] = [0o1, 0o2, 0o100, 0o1000]
+
+    /// The filter's watch rules: write-intent calls only.
+    public static func watchRules() -> [SyscallRule] {
+        let origin = "protected paths"
+        var rules: [SyscallRule] = []
+        for (name, flagsIndex) in [("open", 1), ("openat", 2)] where SeccompCompiler.isNative(name) {
+            rules += writeFlags.map { SyscallRule(syscall: name, conditions: [.masked(flagsIndex, $0, $0)], action: .watch, origin: origin) }
+        }
+        for name in pathArguments.keys.sorted() where name != "open" && name != "openat" {
+            guard SeccompCompiler.isNative(name) else { continue }
+            rules.append(SyscallRule(syscall: name, action: .watch, origin: origin))
+        }
+        return rules
+    }
+
+    /// The protected path this call would write, if any. Called while the caller is blocked.
+    public func check(syscall: String, arguments: [UInt64], pid: pid_t) -> Hit? {
+        guard let spec = Self.pathArguments[syscall] else { return nil }
+        if syscall == "openat2" {
+            // struct open_how starts with the flags; a read-only open is not a write.
+            var flags: UInt64 = 0
+            guard arguments.count > 2, il_read_remote(pid, arguments[2], &flags, 8) == 8 else { return nil }
+            guard Self.writeFlags.contains(where: { flags & $0 != 0 }) else { return nil }
+        }
+        for (pathIndex, dirfdIndex) in spec where pathIndex < arguments.count {
+            guard let raw = ArgumentDecoder.readString(pid: pid, address: arguments[pathIndex]), !raw.isEmpty else { continue }
+            let dirfd = dirfdIndex.map { Int32(truncatingIfNeeded: arguments[$0]) } ?? AT_FDCWD
+            guard let path = Self.absolute(raw, dirfd: dirfd, pid: pid) else { continue }
+            if let p = existing.first(where: { PathResolution.contains($0.path, path) }) {
+                return Hit(path: path, reason: p.reason, protectedPath: p.path, existing: true)
+            }
+            if let p = absent.first(where: { PathResolution.contains($0.path, path) }) {
+                return Hit(path: path, reason: p.reason, protectedPath: p.path, existing: false)
+            }
+        }
+        return nil
+    }
+
+    /// The caller's path made absolute (sandbox paths are host paths: views never move them),
+    /// with `..` folded and the parent's symlinks resolved where it exists.
+    static func absolute(_ raw: String, dirfd: Int32, pid: pid_t) -> String? {
+        var path = raw
+        if !raw.hasPrefix("/") {
+            let base = dirfd == AT_FDCWD ? link("/proc/\(pid)/cwd") : link("/proc/\(pid)/fd/\(dirfd)")
+            guard let base else { return nil }
+            path = base + "/" + raw
+        }
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(part) }
+        }
+        let folded = "/" + parts.joined(separator: "/")
+        guard let last = parts.last, let real = realpath(parent(folded), nil) else { return folded }
+        defer { free(real) }
+        let dir = String(cString: real)
+        return (dir == "/" ? "" : dir) + "/" + last
+    }
+
+    static func parent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+        return String(path[..<slash])
+    }
+
+    static func link(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
