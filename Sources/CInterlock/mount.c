@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define PATH_CAP 4096
+#define IL_MASK_CHILDREN_MAX 512
 #ifndef MNT_DETACH
 #define MNT_DETACH 2
 #endif
@@ -207,11 +208,52 @@ static void mask_source(char *out, int cap, int index, int dir) {
     (void)dir;
 }
 
-static int make_mask(const il_launch_spec *s, int index, int dir) {
+/// A hidden directory's mirrored entries ("d:sub\nf:sub/file", parents first), created empty
+/// inside its mask `dir`; directories made read-only afterwards, deepest first.
+static void make_mask_children(const il_launch_spec *s, const char *dir, const char *list) {
+    // Entries in list order (breadth first: parents before children); directories stay
+    // writable until all exist, then are sealed deepest first.
+    char path[PATH_CAP];
+    const char *dirs[IL_MASK_CHILDREN_MAX];
+    size_t lens[IL_MASK_CHILDREN_MAX];
+    int ndirs = 0;
+    size_t base = strlen(dir);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > 2 && base + len < sizeof path) {
+            memcpy(path, dir, base);
+            path[base] = '/';
+            memcpy(path + base + 1, p + 2, len - 2);
+            path[base + len - 1] = 0;
+            if (p[0] == 'd') {
+                if (mkdir(path, 0755) < 0 && errno != EEXIST) il_child_fail(s, "create a mask", "");
+                if (ndirs < IL_MASK_CHILDREN_MAX) { dirs[ndirs] = p + 2; lens[ndirs] = len - 2; ndirs++; }
+            } else {
+                int f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0444);
+                if (f < 0) il_child_fail(s, "create a mask", "");
+                close(f);
+            }
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+    for (int i = ndirs - 1; i >= 0; i--) {
+        memcpy(path, dir, base);
+        path[base] = '/';
+        memcpy(path + base + 1, dirs[i], lens[i]);
+        path[base + 1 + lens[i]] = 0;
+        if (chmod(path, 0555) < 0) il_child_fail(s, "seal a mask", "");
+    }
+}
+
+static int make_mask(const il_launch_spec *s, int index, int dir, const char *children) {
     char path[64];
     mask_source(path, sizeof path, index, dir);
     if (dir) {
-        if (mkdir(path, 0555) < 0 && errno != EEXIST) il_child_fail(s, "create a mask", "");
+        if (mkdir(path, 0755) < 0 && errno != EEXIST) il_child_fail(s, "create a mask", "");
+        if (children) make_mask_children(s, path, children);
+        if (chmod(path, 0555) < 0) il_child_fail(s, "seal a mask", "");
     } else {
         int f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
         if (f < 0) il_child_fail(s, "create a mask", "");
@@ -255,7 +297,8 @@ static void apply_op(const il_launch_spec *s, const il_mount_op *op, const int *
         int probe = open_nofollow(path, O_PATH);
         if (probe < 0 && errno == ENOENT) break;
         if (probe >= 0) close(probe);
-        attach(s, make_mask(s, index, op->kind == IL_MOUNT_HIDE_DIR), op->target, op->kind == IL_MOUNT_HIDE_DIR);
+        attach(s, make_mask(s, index, op->kind == IL_MOUNT_HIDE_DIR, op->kind == IL_MOUNT_HIDE_DIR ? op->source : NULL),
+               op->target, op->kind == IL_MOUNT_HIDE_DIR);
         break;
     }
     case IL_MOUNT_FILE: {

@@ -27,11 +27,13 @@ public struct HostReport: Sendable {
         let notify = il_seccomp_user_notif_available() == 1
         checks.append(Check(name: "seccomp user notif", ok: notify, required: false,
                             detail: notify ? "available (audit of blocked syscalls)" : "not available"))
-        let fan = il_fanotify_open()
+        var notificationOnly: Int32 = 0
+        let fan = il_fanotify_open(&notificationOnly)
         if fan >= 0 { close(fan) }
         checks.append(Check(name: "fanotify", ok: fan >= 0, required: false,
-                            detail: fan >= 0 ? "available (every open of a hidden path is recorded)"
-                                             : "not available to this user: hidden paths stay hidden, but opens of them are not recorded"))
+                            detail: fan < 0 ? "not available: hidden paths stay hidden, but opens of them are not recorded"
+                                : notificationOnly == 0 ? "permission events: every open of a hidden path is recorded with its process"
+                                : "notifications: every open of a hidden path is recorded; the kernel names the opening process only to root, so records name it when it still holds the file"))
         let landlock = il_landlock_abi()
         checks.append(Check(name: "landlock", ok: landlock > 0, required: false,
                             detail: landlock > 0 ? "ABI \(landlock)" : "not available"))

@@ -80,7 +80,7 @@ enum Launcher {
                 }
                 if !protectedWrites.isEmpty {
                     let n = protectedWrites.values.reduce(0, +)
-                    parts.append("\(n) write\(n == 1 ? "" : "s") to protected files (\(listed(protectedWrites.keys.sorted())))")
+                    parts.append("\(n) write\(n == 1 ? "" : "s") to protected or hidden files (\(listed(protectedWrites.keys.sorted())))")
                 }
                 if outcome.hiddenPathOpens > 0 { parts.append("\(outcome.hiddenPathOpens) hidden file read\(outcome.hiddenPathOpens == 1 ? "" : "s")") }
                 let learned = policy.syscalls.mode == .learn && total > 0

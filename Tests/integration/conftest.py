@@ -437,3 +437,32 @@ def own_fds():
 def mountinfo_lines():
     with open("/proc/self/mountinfo") as f:
         return f.read().splitlines()
+
+
+NOBODY = 65534
+SETPRIV_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+
+
+@pytest.fixture
+def nobody(interlock, workspace, tmp_host_dir):
+    """An unprivileged caller: nobody(args, env=None, cwd=None) runs interlock as uid/gid 65534
+    in `workspace`, which nobody then owns (HOME and XDG_STATE_HOME inside it unless `env` says
+    otherwise). Needs root to become nobody; `nobody.binary` is the binary it runs."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to become nobody")
+    binary = str(interlock)
+    if subprocess.run(SETPRIV_NOBODY + ["test", "-x", binary]).returncode != 0:
+        binary = os.path.join(tmp_host_dir, "interlock")
+        shutil.copy(interlock, binary)
+        os.chmod(binary, 0o755)
+    for dirpath, dirnames, filenames in os.walk(workspace):
+        for name in dirnames + filenames + [""]:
+            os.lchown(os.path.join(dirpath, name), NOBODY, NOBODY)
+
+    def call(args, env=None, cwd=None):
+        e = sandbox_env({"HOME": workspace, "XDG_STATE_HOME": os.path.join(workspace, ".state")})
+        e.update(env or {})
+        return subprocess.run(SETPRIV_NOBODY + [binary, *args], cwd=cwd or workspace, env=e, capture_output=True,
+                              text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+    call.binary = binary
+    return call

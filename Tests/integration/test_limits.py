@@ -194,26 +194,6 @@ def test_doctor_json(run, workspace):
 
 # --- unprivileged caller: rlimit fallbacks, and cpu that cannot be enforced ---------------------
 
-NOBODY = 65534
-
-
-@pytest.fixture
-def nobody(interlock, workspace, tmp_host_dir):
-    binary = interlock
-    if subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                       "test", "-x", binary]).returncode != 0:
-        binary = os.path.join(tmp_host_dir, "interlock")
-        shutil.copy(interlock, binary)
-        os.chmod(binary, 0o755)
-    os.chown(workspace, NOBODY, NOBODY)
-
-    def run_nobody(args):
-        return subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", binary, *args],
-                              cwd=workspace, env=sandbox_env({"HOME": workspace, "XDG_STATE_HOME": os.path.join(workspace, ".state")}), capture_output=True, text=True,
-                              timeout=TIMEOUT, stdin=subprocess.DEVNULL)
-    return run_nobody
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become nobody")
 def test_unprivileged_doctor_reports_rlimit_fallback(nobody, workspace):
     r = nobody(["doctor"])

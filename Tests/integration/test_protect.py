@@ -99,7 +99,7 @@ def test_creating_an_absent_protected_path_is_refused_and_recorded(run, workspac
     assert by_path[f"{workspace}/.vscode"]["detail"]["syscall"] == "mkdir"
     assert by_path[f"{workspace}/.vscode"]["exe"].endswith("/mkdir")
     assert all(rec["detail"]["reason"] and rec["pid"] > 0 for rec in refused)
-    assert "2 writes to protected files" in r.stderr
+    assert "2 writes to protected or hidden files" in r.stderr
 
 
 def test_protected_path_under_a_directory_the_run_creates_is_reported(run, workspace, tmp_path):
@@ -137,7 +137,7 @@ def test_each_attempt_to_write_a_protected_file_is_recorded(run, workspace, tmp_
     assert git_records and all("config" in rec["argv"] for rec in git_records)
     assert all(rec["rule"].startswith("protected: ") and rec["detail"]["errno"] == "EROFS" for rec in refused)
     assert "core.hooksPath" not in open(os.path.join(workspace, ".git/config")).read()
-    assert "writes to protected files" in r.stderr
+    assert "writes to protected or hidden files" in r.stderr
 
 
 def test_changed_profile_is_refused_until_approved(run, workspace, interlock):

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from conftest import (PY, SANDBOX_UID_BASE, TIMEOUT, pid_alive, pids_with_argv, proc_status,
+from conftest import (NOBODY, SETPRIV_NOBODY, PY, SANDBOX_UID_BASE, TIMEOUT, pid_alive, pids_with_argv, proc_status,
                       sandbox_env, unique, unique_sleep_arg, wait_until)
 
 
@@ -458,43 +458,19 @@ def test_setuid_root_process_not_root_on_host(workspace, procs, interlock):
 
 # --- unprivileged caller -----------------------------------------------------------------------
 
-NOBODY = 65534
-
-
-@pytest.fixture
-def nobody_setup(interlock, workspace, tmp_host_dir):
-    """A binary nobody can execute, and a workspace nobody owns."""
-    binary = interlock
-    probe = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                            "test", "-x", binary])
-    if probe.returncode != 0:
-        binary = os.path.join(tmp_host_dir, "interlock")
-        shutil.copy(interlock, binary)
-        os.chmod(binary, 0o755)
-    os.chown(workspace, NOBODY, NOBODY)
-    return binary, workspace
-
-
-def run_as_nobody(binary, args, cwd, **kwargs):
-    env = sandbox_env({"HOME": cwd, "XDG_STATE_HOME": os.path.join(cwd, ".state")})
-    return subprocess.run(
-        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", binary, *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL, **kwargs)
-
-
 @requires_root
-def test_unprivileged_caller_identity(nobody_setup):
-    binary, ws = nobody_setup
-    r = run_as_nobody(binary, ["run", "--", "sh", "-c", "id -u; id -g"], ws)
+def test_unprivileged_caller_identity(nobody, workspace):
+    ws = workspace
+    r = nobody(["run", "--", "sh", "-c", "id -u; id -g"])
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [str(NOBODY), str(NOBODY)]
 
 
 @requires_root
-def test_unprivileged_caller_filesystem(nobody_setup):
-    binary, ws = nobody_setup
-    r = run_as_nobody(binary, ["run", "--", "sh", "-c",
-                               "echo data > in-ws && echo WS_OK; touch /usr/interlock-x 2>&1; echo usr=$?"], ws)
+def test_unprivileged_caller_filesystem(nobody, workspace):
+    ws = workspace
+    r = nobody(["run", "--", "sh", "-c",
+                               "echo data > in-ws && echo WS_OK; touch /usr/interlock-x 2>&1; echo usr=$?"])
     assert r.returncode == 0, r.stderr
     assert "WS_OK" in r.stdout
     assert "Read-only file system" in r.stdout
@@ -505,19 +481,19 @@ def test_unprivileged_caller_filesystem(nobody_setup):
 
 
 @requires_root
-def test_unprivileged_caller_exit_codes(nobody_setup):
-    binary, ws = nobody_setup
-    assert run_as_nobody(binary, ["run", "--", "sh", "-c", "exit 7"], ws).returncode == 7
-    assert run_as_nobody(binary, ["run", "--", "sh", "-c", "kill -TERM $$"], ws).returncode == 143
-    r = run_as_nobody(binary, ["run", "--", unique("no-such-command-")], ws)
+def test_unprivileged_caller_exit_codes(nobody, workspace):
+    ws = workspace
+    assert nobody(["run", "--", "sh", "-c", "exit 7"]).returncode == 7
+    assert nobody(["run", "--", "sh", "-c", "kill -TERM $$"]).returncode == 143
+    r = nobody(["run", "--", unique("no-such-command-")])
     assert r.returncode == 127
 
 
 @requires_root
-def test_unprivileged_caller_isolation(nobody_setup):
-    binary, ws = nobody_setup
-    r = run_as_nobody(binary, ["run", "--", "sh", "-c",
-                               "hostname; ps -e -o pid= | wc -l; grep ^CapEff /proc/self/status"], ws)
+def test_unprivileged_caller_isolation(nobody, workspace):
+    ws = workspace
+    r = nobody(["run", "--", "sh", "-c",
+                               "hostname; ps -e -o pid= | wc -l; grep ^CapEff /proc/self/status"])
     assert r.returncode == 0, r.stderr
     lines = r.stdout.split("\n")
     assert lines[0] == "interlock"
@@ -526,16 +502,15 @@ def test_unprivileged_caller_isolation(nobody_setup):
 
 
 @requires_root
-def test_unprivileged_setuid_root_binary_gains_nothing(nobody_setup):
-    binary, ws = nobody_setup
+def test_unprivileged_setuid_root_binary_gains_nothing(nobody, workspace):
+    ws = workspace
     # Root's file in nobody's workspace (the only host directory the sandbox sees unchanged).
     suid_id = os.path.join(ws, "suid-id")
     shutil.copy("/usr/bin/id", suid_id)
     os.chmod(suid_id, 0o4755)
     # Control: outside the sandbox, nobody running it does become euid 0.
-    outside = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                              suid_id, "-u"], capture_output=True, text=True, timeout=TIMEOUT)
+    outside = subprocess.run(SETPRIV_NOBODY + [suid_id, "-u"], capture_output=True, text=True, timeout=TIMEOUT)
     assert outside.stdout.strip() == "0"
-    r = run_as_nobody(binary, ["run", "--", suid_id, "-u"], ws)
+    r = nobody(["run", "--", suid_id, "-u"])
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == str(NOBODY)

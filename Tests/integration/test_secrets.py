@@ -249,15 +249,18 @@ def test_every_home_credential_location_is_hidden(sandbox, home):
         assert r.returncode == 0 and r.stdout == text, (rel, r.stdout, r.stderr)
 
 
-def test_hidden_directory_lists_empty_and_is_read_only(sandbox, home):
-    r = sandbox(f"ls -A {home}/.aws | wc -l; touch {home}/.aws/new 2>/dev/null && echo WROTE; "
-                f"ls -A {home}/.ssh")
+def test_hidden_directory_shows_names_but_no_content_and_is_read_only(sandbox, home):
+    # A hidden directory's entries are mirrored as empty read-only files (names, never
+    # contents), so that reaching for one is a recorded open rather than a silent ENOENT.
+    r = sandbox(f"ls -A {home}/.aws; cat {home}/.aws/* | wc -c; touch {home}/.aws/new 2>/dev/null && echo WROTE; "
+                f"echo x > {home}/.aws/credentials 2>/dev/null && echo WROTE; ls -A {home}/.ssh")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.split()
-    assert lines[0] == "0", r.stdout
+    assert lines[:3] == ["config", "credentials", "0"], r.stdout
     assert "WROTE" not in lines
     assert "id_ed25519.pub" in lines and "known_hosts" in lines
     assert not os.path.exists(f"{home}/.aws/new")
+    assert "aws_access_key_id" in open(f"{home}/.aws/credentials").read()
 
 
 def test_writes_to_hidden_files_fail(sandbox, project):
@@ -402,7 +405,8 @@ def test_bind_mount_trick_fails(sandbox, project):
 
 def test_every_open_of_a_hidden_path_is_audited(sandbox, project, home):
     targets = [f"{project}/.env.production", f"{project}/infra/prod.tfvars", f"{home}/.netrc"]
-    r = sandbox(f"cat {' '.join(targets)}; ls {home}/.aws; head -c1 {project}/certs/server.key; true", audit=True)
+    r = sandbox(f"cat {' '.join(targets)}; ls {home}/.aws; head -c1 {project}/certs/server.key; "
+                f"cat {home}/.aws/credentials {home}/.config/gcloud/application_default_credentials.json; true", audit=True)
     assert r.returncode == 0, r.stderr
     denies = [rec for rec in r.records if rec.get("kind") == "file" and rec.get("action") == "deny"]
     by_path = {}
@@ -413,6 +417,8 @@ def test_every_open_of_a_hidden_path_is_audited(sandbox, project, home):
         targets[1]: ("/usr/bin/cat", "secrets: workspace: terraform"),
         targets[2]: ("/usr/bin/cat", "secrets: home: netrc"),
         f"{home}/.aws": ("/usr/bin/ls", "secrets: home: aws"),
+        f"{home}/.aws/credentials": ("/usr/bin/cat", "secrets: home: aws"),
+        f"{home}/.config/gcloud/application_default_credentials.json": ("/usr/bin/cat", "secrets: home: google"),
         f"{project}/certs/server.key": ("/usr/bin/head", "secrets: workspace:"),
     }
     for path, (exe, rule) in expected.items():
@@ -434,6 +440,33 @@ def test_each_attempt_is_its_own_record(sandbox, project):
     assert len(recs) >= 3, recs
     assert {rec["exe"] for rec in recs} >= {"/usr/bin/cat"}
     assert any("python" in rec["exe"] for rec in recs), recs
+
+
+def test_writes_to_hidden_paths_are_recorded(sandbox, project, home):
+    r = sandbox(f"echo x > .env.production; echo y > {home}/.aws/credentials; touch {home}/.aws/new; true", audit=True)
+    denies = {(rec["detail"]["path"], rec["detail"].get("syscall")) for rec in r.records
+              if rec.get("kind") == "file" and rec.get("action") == "deny" and rec["rule"].startswith("hidden: ")}
+    assert (f"{project}/.env.production", "openat") in denies, denies
+    assert (f"{home}/.aws/credentials", "openat") in denies, denies
+    assert (f"{home}/.aws/new", "openat") in denies, denies
+
+
+def test_unprivileged_runs_record_hidden_path_opens(nobody, project, home):
+    # Without CAP_SYS_ADMIN the supervisor gets open notifications, which the kernel does not
+    # attribute: the record names the process when it still holds the file, and says so.
+    audit = os.path.join(project, "audit-nobody.jsonl")
+    script = (f"cat {home}/.aws/credentials; cat .env.production; "
+              f"{PY} -c \"import time; f = open('{home}/.netrc'); time.sleep(0.5)\"; true")
+    r = nobody(["run", "--env", "staging", "--audit", audit, "--", "sh", "-c", script], env={"HOME": home})
+    assert r.returncode == 0, r.stderr
+    assert "3 hidden file reads" in r.stderr, r.stderr
+    records = [rec for rec in read_audit(audit) if rec.get("kind") == "file" and rec.get("action") == "deny"]
+    by_path = {rec["detail"]["path"]: rec for rec in records}
+    assert set(by_path) >= {f"{home}/.aws/credentials", f"{project}/.env.production", f"{home}/.netrc"}, by_path
+    assert by_path[f"{home}/.aws/credentials"]["rule"].startswith("secrets: home: aws")
+    held = by_path[f"{home}/.netrc"]
+    assert held["pid"] > 0 and "python" in held["exe"] and held["argv"][0] == PY, held
+    assert all("attribution" in rec["detail"] for rec in records)
 
 
 # --- environment (issue item 6) ---------------------------------------------------------------

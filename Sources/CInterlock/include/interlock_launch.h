@@ -126,15 +126,22 @@ long il_read_remote(int pid, uint64_t address, void *buffer, long length);
 
 /// An open of a watched (hidden) path.
 typedef struct {
-    uint64_t dev, ino;   // the mask's inode
-    int32_t pid;         // the opener, in the supervisor's pid namespace
+    uint64_t dev, ino;   // the mask's inode (permission mode)
+    uint8_t handle[64];  // its file handle, type first (notification mode)
+    int32_t handle_len;
+    int32_t pid;         // the opener, in the supervisor's pid namespace; 0 when not reported
     uint64_t mask;
-    int32_t fd;          // answer with il_fanotify_allow
+    int32_t fd;          // permission mode: answer with il_fanotify_allow; -1 otherwise
 } il_fan_event;
 
-/// fanotify group for hidden-path opens (needs CAP_SYS_ADMIN: root-invoked runs); -1 otherwise.
-int il_fanotify_open(void);
-int il_fanotify_watch(int fan, const char *path, int directory);
+/// fanotify group for hidden-path opens. With CAP_SYS_ADMIN: permission events, which hold
+/// the opener (so it can be named) — `*notification_only` = 0. Without it (kernel ≥ 5.13):
+/// plain open notifications identified by file handle, whose opener the kernel does not
+/// name to an unprivileged listener — `*notification_only` = 1. -1 if neither is possible.
+int il_fanotify_open(int *notification_only);
+int il_fanotify_watch(int fan, const char *path, int directory, int notification_only);
+/// The file handle of `path` as notification-mode events carry it (type first); its length or -1.
+int il_file_handle(const char *path, uint8_t *out, int capacity);
 /// Reads pending events (non-blocking); returns how many were stored, 0 if none, -1 on error.
 int il_fanotify_read(int fan, il_fan_event *out, int max);
 /// Lets the held opener proceed (it sees the empty mask) and closes the event fd.

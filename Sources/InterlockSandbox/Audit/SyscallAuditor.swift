@@ -189,7 +189,7 @@ public final class SyscallAuditor: Sendable {
             return
         }
         let record = AuditRecord(sandbox: sandbox, kind: .file, action: "deny", pid: pid, exe: ProcessInfo.exe(pid),
-                                 argv: ProcessInfo.argv(pid), rule: "protected: \(hit.protectedPath)",
+                                 argv: ProcessInfo.argv(pid), rule: hit.rule,
                                  detail: [("path", .string(hit.path)), ("syscall", .string(name)), ("reason", .string(hit.reason)),
                                           ("errno", .string("EROFS")),
                                           ("protection", .string(hit.existing ? "read-only inside the sandbox" : "absent at start; creating it is refused"))])

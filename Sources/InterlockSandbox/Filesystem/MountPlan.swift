@@ -24,6 +24,9 @@ public struct MountPlan: Sendable, Equatable {
         public var target: String
         /// Profile key that asked for it, for messages.
         public var origin: String
+        /// A hidden directory's entries, recreated empty inside its mask ("d:sub", "f:sub/file"),
+        /// so that reaching for one is an open of a watched inode, not a silent ENOENT.
+        public var children: [String] = []
     }
 
     public var steps: [Step]
@@ -154,7 +157,7 @@ extension MountPlan {
                 steps.append(Step(kind: .tmpfs, source: nil, target: realHome, origin: "home (not reachable by the sandbox uid)"))
             }
         }
-        var plan = MountPlan(steps: ordered(withoutMasksInFreshTmpfs(steps)), workspace: workspace)
+        var plan = MountPlan(steps: ordered(withoutMasksInFreshTmpfs(steps)).map(mirrored), workspace: workspace)
         plan.protected = guarded.protected
         plan.watched = guarded.watched
         return plan
@@ -194,6 +197,37 @@ extension MountPlan {
             if let dir = untraversableAncestor(step.target), !scaffolds.contains(dir) { scaffolds.append(dir) }
         }
         return steps + scaffolds.map { Step(kind: .tmpfs, source: nil, target: $0, origin: "scaffold") }
+    }
+
+    /// At most this many entries of one hidden directory are mirrored, this deep.
+    static let mirrorLimit = 128, mirrorDepth = 3
+
+    /// A hidden directory's step with its entries' names (breadth first, up to the limits).
+    /// Names are shown, contents never: an empty `credentials` tells a tool nothing, while the
+    /// open of it is a record naming the exact file it was after.
+    static func mirrored(_ step: Step) -> Step {
+        guard step.kind == .hideDirectory else { return step }
+        var out = step
+        var queue: [(relative: String, depth: Int)] = [("", 1)]
+        while !queue.isEmpty, out.children.count < mirrorLimit {
+            let (relative, depth) = queue.removeFirst()
+            guard let dir = opendir(relative.isEmpty ? step.target : step.target + "/" + relative) else { continue }
+            defer { closedir(dir) }
+            var names: [(String, Bool)] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                guard name != ".", name != "..", !name.contains("\n"), !name.contains("/") else { continue }
+                names.append((name, entry.pointee.d_type == UInt8(DT_DIR)))
+            }
+            for (name, isDir) in names.sorted(by: { $0.0 < $1.0 }) where out.children.count < mirrorLimit {
+                let path = relative.isEmpty ? name : relative + "/" + name
+                out.children.append((isDir ? "d:" : "f:") + path)
+                if isDir && depth < mirrorDepth { queue.append((path, depth + 1)) }
+            }
+        }
+        return out
     }
 
     /// A mask whose nearest enclosing mount is a fresh tmpfs (private /tmp, an empty home for a

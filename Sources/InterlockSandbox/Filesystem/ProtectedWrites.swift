@@ -21,19 +21,25 @@ public struct ProtectedWrites: Sendable {
     public struct Hit: Sendable {
         public var path: String
         public var reason: String
-        public var protectedPath: String
+        /// `protected: PATH` or `hidden: PATH`, for the audit record.
+        public var rule: String
         /// false: absent at start, refused here; true: a read-only mount refuses it.
         public var existing: Bool
     }
 
-    let existing: [MountPlan.Protection]
-    let absent: [MountPlan.Protection]
+    struct Entry: Sendable { var path: String; var reason: String; var rule: String }
+    let existing: [Entry]
+    let absent: [Entry]
 
     public init(plan: MountPlan) {
-        existing = plan.protected
+        // Hidden paths too: their masks are read-only, and a write to one is as telling as a read.
+        existing = plan.protected.map { Entry(path: $0.path, reason: $0.reason, rule: "protected: \($0.path)") }
+            + plan.steps.filter { $0.kind == .hideFile || $0.kind == .hideDirectory }
+                .map { Entry(path: $0.target, reason: "hidden by \($0.origin)", rule: "hidden: \($0.target)") }
         // An absent path under a directory the run itself creates (`git init` making .git/hooks)
         // is reported at the end instead: refusing it would break the tool that creates it.
         absent = plan.watched.filter { access(Self.parent($0.path), F_OK) == 0 }
+            .map { Entry(path: $0.path, reason: $0.reason, rule: "protected: \($0.path)") }
     }
 
     public var isEmpty: Bool { existing.isEmpty && absent.isEmpty }
@@ -82,10 +88,10 @@ public struct ProtectedWrites: Sendable {
             let dirfd = dirfdIndex.map { Int32(truncatingIfNeeded: arguments[$0]) } ?? AT_FDCWD
             guard let path = Self.absolute(raw, dirfd: dirfd, pid: pid) else { continue }
             if let p = existing.first(where: { PathResolution.contains($0.path, path) }) {
-                return Hit(path: path, reason: p.reason, protectedPath: p.path, existing: true)
+                return Hit(path: path, reason: p.reason, rule: p.rule, existing: true)
             }
             if let p = absent.first(where: { PathResolution.contains($0.path, path) }) {
-                return Hit(path: path, reason: p.reason, protectedPath: p.path, existing: false)
+                return Hit(path: path, reason: p.reason, rule: p.rule, existing: false)
             }
         }
         return nil

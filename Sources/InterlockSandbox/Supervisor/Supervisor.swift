@@ -99,7 +99,8 @@ public final class Supervisor {
         let ops: [il_mount_op] = plan.mounts.steps.map { step in
             var op = il_mount_op()
             op.kind = step.kind.rawValue
-            op.source = step.source.map { arena.string($0) }
+            op.source = step.kind == .hideDirectory && !step.children.isEmpty
+                ? arena.string(step.children.joined(separator: "\n")) : step.source.map { arena.string($0) }
             op.target = arena.string(step.target)
             op.fd_index = -1
             if step.kind.isPrepared { op.fd_index = fdIndex; fdIndex += 1 }
