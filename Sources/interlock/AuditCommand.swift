@@ -168,7 +168,16 @@ enum AuditDescription {
             let entry = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
             return "[network] egress = [\"\(entry)\"] (or under the [env.NAME] that needs it)"
         }
-        if r.kind == .file, let path = r.detail.first(where: { $0.0 == "path" })?.1.stringValue {
+        let path = r.detail.first(where: { $0.0 == "path" })?.1.stringValue
+        if r.kind == .connect, r.rule == "network.unix_sockets", let path {
+            return "[network] unix_sockets = [\"\(path)\"] if the tools really need that socket"
+        }
+        if r.kind == .file, let path, let rule = r.rule, rule.hasPrefix("protected: ") {
+            let entry = String(rule.dropFirst("protected: ".count))
+            let reason = r.detail.first(where: { $0.0 == "reason" })?.1.stringValue.map { " (protected because: \($0))" } ?? ""
+            return "[filesystem] unprotect = [\"\(entry)\"] only if the project must let the sandbox change it\(reason)"
+        }
+        if r.kind == .file, let path {
             return "[secrets] allow_files = [\"\(path)\"] if the tools really need it"
         }
         guard r.kind == .syscall, let name = r.detail.first(where: { $0.0 == "syscall" })?.1.stringValue else { return nil }

@@ -1334,8 +1334,6 @@ def test_host_unix_socket_is_masked(run, workspace, tmp_host_dir, unix_servers, 
 
 
 @requires_root
-@_xfail("host sockets are masked once, at launch: a socket created while the sandbox runs, or "
-        "re-created at a masked path (a daemon restart: unlink + bind), is connectable inside")
 def test_unix_socket_created_during_the_run_is_unreachable(interlock, workspace, tmp_host_dir, unix_servers, procs):
     tag = unique()
     recreated = unix_servers(f"/run/interlock-test-{tag}-a.sock")
@@ -1369,6 +1367,28 @@ def test_unix_socket_created_during_the_run_is_unreachable(interlock, workspace,
     assert p.returncode == 0, err
     assert out.splitlines()[0] == "before ERR", out
     assert out.splitlines()[1:] == ["recreated ERR", "new ERR"], out
+    refused = [rec for rec in read_records(audit) if rec["kind"] == "connect" and rec["action"] == "deny"
+               and rec["rule"] == "network.unix_sockets"]
+    assert {rec["detail"]["path"] for rec in refused} >= {recreated.final, later_path}, refused
+    assert all(rec["exe"] and rec["pid"] > 0 for rec in refused)
+
+
+def test_sockets_the_sandbox_binds_itself_still_work(run, workspace):
+    # The connect check refuses host sockets only: the sandbox's own, in the workspace (bound by
+    # an absolute or a relative name) or in its /tmp, connect as usual.
+    simple_profile(workspace)
+    script = ("import os, socket, threading\n"
+              "def serve(path):\n"
+              "    s = socket.socket(socket.AF_UNIX); s.bind(path); s.listen(1)\n"
+              "    threading.Thread(target=lambda: s.accept()[0].sendall(b'hi'), daemon=True).start()\n"
+              "for path, dial in [('rel.sock', 'rel.sock'), (os.path.abspath('abs.sock'), 'abs.sock'), ('/tmp/t.sock', '/tmp/t.sock')]:\n"
+              "    serve(path)\n"
+              "    c = socket.socket(socket.AF_UNIX); c.connect(dial); print(dial, c.recv(2).decode())\n"
+              "d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); d.bind('dg.sock')\n"
+              "socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b'x', os.path.abspath('dg.sock')); print('dgram', d.recv(1).decode())\n")
+    r = run(["run", "--", PY, "-c", script], workspace)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["rel.sock", "hi", "abs.sock", "hi", "/tmp/t.sock", "hi", "dgram", "x"], r.stdout
 
 
 @requires_root

@@ -10,6 +10,7 @@ import os
 import subprocess
 
 from conftest import PY, SYSTEM_PATH, TIMEOUT, approve_profiles, sandbox_env, write_profile
+from helpers.seccomp_support import read_audit
 
 
 def git(workspace, *args):
@@ -24,11 +25,6 @@ def make_repo(workspace):
         f.write("hello\n")
     assert git(workspace, "add", "README").returncode == 0
     assert git(workspace, "commit", "-qm", "first").returncode == 0
-
-
-def audit_records(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def test_git_hooks_and_config_are_read_only_inside(run, workspace):
@@ -93,7 +89,7 @@ def test_creating_an_absent_protected_path_is_refused_and_recorded(run, workspac
     assert "vs=1" in r.stdout and "envrc=2" in r.stdout and "other=0" in r.stdout
     assert not os.path.exists(os.path.join(workspace, ".vscode"))
     assert not os.path.exists(os.path.join(workspace, ".envrc"))
-    refused = [rec for rec in audit_records(audit) if rec["kind"] == "file" and rec["action"] == "deny"]
+    refused = [rec for rec in read_audit(audit) if rec["kind"] == "file" and rec["action"] == "deny"]
     by_path = {rec["detail"]["path"]: rec for rec in refused}
     assert set(by_path) == {f"{workspace}/.vscode", f"{workspace}/.envrc"}
     assert by_path[f"{workspace}/.vscode"]["detail"]["syscall"] == "mkdir"
@@ -110,7 +106,7 @@ def test_protected_path_under_a_directory_the_run_creates_is_reported(run, works
     assert r.returncode == 0, r.stderr
     assert f"this run created {workspace}/.git/hooks" in r.stderr
     assert f"this run created {workspace}/.git/config" in r.stderr
-    created = [rec for rec in audit_records(audit) if rec["kind"] == "file" and rec["action"] == "created"]
+    created = [rec for rec in read_audit(audit) if rec["kind"] == "file" and rec["action"] == "created"]
     paths = {rec["detail"]["path"] for rec in created}
     assert {f"{workspace}/.git/hooks", f"{workspace}/.git/config"} <= paths
     assert all(rec["detail"]["reason"] for rec in created)
@@ -126,7 +122,7 @@ def test_each_attempt_to_write_a_protected_file_is_recorded(run, workspace, tmp_
               " mv .git/config moved; rm -f .git/config; true")
     r = run(["run", "--audit", str(audit), "--", "sh", "-c", script], workspace)
     assert r.returncode == 0, r.stderr
-    refused = [rec for rec in audit_records(audit) if rec["kind"] == "file" and rec["action"] == "deny"]
+    refused = [rec for rec in read_audit(audit) if rec["kind"] == "file" and rec["action"] == "deny"]
     seen = [(rec["detail"]["path"], rec["detail"]["syscall"]) for rec in refused]
     assert (f"{workspace}/.interlock.toml", "openat") in seen
     assert (f"{workspace}/.git/hooks/pre-commit", "openat") in seen

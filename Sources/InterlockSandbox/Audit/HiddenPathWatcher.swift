@@ -114,7 +114,7 @@ final class HiddenPathWatcher {
                 defer { closedir(dir) }
                 while let entry = readdir(dir) {
                     let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                    if name.first?.isNumber == true, ProtectedWrites.link("/proc/\(pid)/fd/\(name)") == path { return pid }
+                    if name.first?.isNumber == true, CallerPath.link("/proc/\(pid)/fd/\(name)") == path { return pid }
                 }
             }
             if let children = FileIO.read("/proc/\(pid)/task/\(pid)/children") {

@@ -13,7 +13,7 @@ public struct SyscallDecision: Sendable {
         case fail(Int32)      // the call returns -1 with this errno
         case killProcess      // the calling process is killed (on_deny = "kill")
         case proceed          // learn mode: recorded, then allowed to run
-        case inspectWrite     // a watched write the rules allow: runs unless it touches a protected path
+        case inspect          // a watched call the rules allow: runs unless it writes a protected path or reaches a host socket
     }
     public var response: Response
     /// The rule that matched, e.g. "baseline agent: mount".
@@ -41,6 +41,8 @@ public final class SyscallAuditor: Sendable {
         public var total: Int { bySyscall.values.reduce(0, +) }
         /// Refused writes to protected paths, per path (exact).
         public var protectedWrites: [String: Int] = [:]
+        /// Refused connections to host unix sockets, per path (exact).
+        public var unixSockets: [String: Int] = [:]
     }
 
     static let fullRecords = 50
@@ -59,14 +61,16 @@ public final class SyscallAuditor: Sendable {
     private let log: AuditLog?
     private let decide: Decide
     private let protectedWrites: ProtectedWrites?
+    private let unixSockets: UnixSocketConnections?
     private let state = Mutex(State())
 
     public init(listener: Int32, sandbox: String, log: AuditLog?, protectedWrites: ProtectedWrites? = nil,
-                decide: @escaping Decide) {
+                unixSockets: UnixSocketConnections? = nil, decide: @escaping Decide) {
         self.listener = listener
         self.sandbox = sandbox
         self.log = log
         self.protectedWrites = protectedWrites
+        self.unixSockets = unixSockets
         self.decide = decide
     }
 
@@ -128,8 +132,9 @@ public final class SyscallAuditor: Sendable {
         let name = SyscallNames.name(n.nr)
         let decision = decide(name, n.nr, args)
         let pid = pid_t(bitPattern: n.pid)
-        if decision.response == .inspectWrite {
-            inspectWrite(n, name: name, arguments: args, pid: pid)
+        if decision.response == .inspect {
+            if name == "connect" || name == "sendto" { inspectConnection(n, name: name, arguments: args, pid: pid) }
+            else { inspectWrite(n, name: name, arguments: args, pid: pid) }
             return
         }
         // Count first (exact, always); only the first events of a (process, syscall, rule) are
@@ -158,7 +163,7 @@ public final class SyscallAuditor: Sendable {
         let valid = il_notif_id_valid(listener, n.id) == 1
         switch decision.response {
         case .fail(let e): _ = il_notif_respond(listener, n.id, e, 0)
-        case .proceed, .inspectWrite: _ = il_notif_respond(listener, n.id, 0, 1)
+        case .proceed, .inspect: _ = il_notif_respond(listener, n.id, 0, 1)
         case .killProcess:
             kill(pid, SIGKILL)
             _ = il_notif_respond(listener, n.id, EPERM, 0)
@@ -176,7 +181,7 @@ public final class SyscallAuditor: Sendable {
         case .fail: "deny"
         case .killProcess: "kill"
         case .proceed: "learn"
-        case .inspectWrite: "allow"
+        case .inspect: "allow"
         }
     }
 
@@ -195,6 +200,22 @@ public final class SyscallAuditor: Sendable {
                                           ("protection", .string(hit.existing ? "read-only inside the sandbox" : "absent at start; creating it is refused"))])
         _ = il_notif_respond(listener, n.id, EROFS, 0)
         state.withLock { $0.summary.protectedWrites[hit.path, default: 0] += 1 }
+        log?.append(record)
+    }
+
+    /// A connect or addressed sendto: refused (ECONNREFUSED, as a masked socket answers) when it
+    /// would reach a host unix socket the profile did not grant.
+    private func inspectConnection(_ n: il_notification, name: String, arguments: [UInt64], pid: pid_t) {
+        guard let path = unixSockets?.refused(syscall: name, arguments: arguments, pid: pid) else {
+            _ = il_notif_respond(listener, n.id, 0, 1)
+            return
+        }
+        let record = AuditRecord(sandbox: sandbox, kind: .connect, action: "deny", pid: pid, exe: ProcessInfo.exe(pid),
+                                 argv: ProcessInfo.argv(pid), rule: "network.unix_sockets",
+                                 detail: [("path", .string(path)), ("syscall", .string(name)), ("errno", .string("ECONNREFUSED")),
+                                          ("reason", .string("a host unix socket not granted by network.unix_sockets"))])
+        _ = il_notif_respond(listener, n.id, ECONNREFUSED, 0)
+        state.withLock { $0.summary.unixSockets[path, default: 0] += 1 }
         log?.append(record)
     }
 }

@@ -38,7 +38,7 @@ public struct ProtectedWrites: Sendable {
                 .map { Entry(path: $0.target, reason: "hidden by \($0.origin)", rule: "hidden: \($0.target)") }
         // An absent path under a directory the run itself creates (`git init` making .git/hooks)
         // is reported at the end instead: refusing it would break the tool that creates it.
-        absent = plan.watched.filter { access(Self.parent($0.path), F_OK) == 0 }
+        absent = plan.watched.filter { access(CallerPath.parent($0.path), F_OK) == 0 }
             .map { Entry(path: $0.path, reason: $0.reason, rule: "protected: \($0.path)") }
     }
 
@@ -86,7 +86,7 @@ public struct ProtectedWrites: Sendable {
         for (pathIndex, dirfdIndex) in spec where pathIndex < arguments.count {
             guard let raw = ArgumentDecoder.readString(pid: pid, address: arguments[pathIndex]), !raw.isEmpty else { continue }
             let dirfd = dirfdIndex.map { Int32(truncatingIfNeeded: arguments[$0]) } ?? AT_FDCWD
-            guard let path = Self.absolute(raw, dirfd: dirfd, pid: pid) else { continue }
+            guard let path = CallerPath.absolute(raw, dirfd: dirfd, pid: pid) else { continue }
             if let p = existing.first(where: { PathResolution.contains($0.path, path) }) {
                 return Hit(path: path, reason: p.reason, rule: p.rule, existing: true)
             }
@@ -95,37 +95,5 @@ public struct ProtectedWrites: Sendable {
             }
         }
         return nil
-    }
-
-    /// The caller's path made absolute (sandbox paths are host paths: views never move them),
-    /// with `..` folded and the parent's symlinks resolved where it exists.
-    static func absolute(_ raw: String, dirfd: Int32, pid: pid_t) -> String? {
-        var path = raw
-        if !raw.hasPrefix("/") {
-            let base = dirfd == AT_FDCWD ? link("/proc/\(pid)/cwd") : link("/proc/\(pid)/fd/\(dirfd)")
-            guard let base else { return nil }
-            path = base + "/" + raw
-        }
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(part) }
-        }
-        let folded = "/" + parts.joined(separator: "/")
-        guard let last = parts.last, let real = realpath(parent(folded), nil) else { return folded }
-        defer { free(real) }
-        let dir = String(cString: real)
-        return (dir == "/" ? "" : dir) + "/" + last
-    }
-
-    static func parent(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
-        return String(path[..<slash])
-    }
-
-    static func link(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: 4097)
-        let n = readlink(path, &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -17,6 +17,8 @@ public struct LaunchPlan: Sendable {
     public var syscallRules: SyscallRuleSet
     /// Refused syscalls go to the supervisor (seccomp user notification) to be recorded.
     public var notify: Bool
+    /// Unix socket connections the supervisor allows (with `notify`).
+    public var unixSocketConnections: UnixSocketConnections
     public var keepCapabilities: UInt64
     public var egress: EgressPlan
     public var rlimits: [(resource: Int32, value: UInt64)]
@@ -50,6 +52,8 @@ public struct LaunchPlan: Sendable {
             rules = try SeccompCompiler.ruleSet(for: policy)
             // Writes near protected paths go past the supervisor, to be recorded (see ProtectedWrites).
             if !ProtectedWrites(plan: mounts).isEmpty { rules.watches = ProtectedWrites.watchRules() }
+            // And connections to unix sockets (see UnixSocketConnections).
+            rules.watches += UnixSocketConnections.watchRules()
             seccomp = try SeccompCompiler.compile(rules, notify: notify)
         } catch { throw .invalid(error.message) }
         let keep = try Capabilities.mask(policy.capabilities.keep)
@@ -80,7 +84,9 @@ public struct LaunchPlan: Sendable {
         }
         let executable = try resolveCommand(name, workingDirectory: workingDirectory, environment: environment,
                                             reachable: { identity.privileged ? MountPlan.reachableByOthers($0, binds: mounts) : true })
+        let sockets = UnixSocketConnections(granted: policy.network.unixSockets, identity: identity, workspace: workspace, home: home)
         return LaunchPlan(identity: identity, mounts: mounts, seccomp: seccomp, syscallRules: rules, notify: notify,
+                          unixSocketConnections: sockets,
                           keepCapabilities: keep, egress: egress, rlimits: rlimits, limits: limits,
                           executable: executable, arguments: command,
                           environment: EgressPlan.apply(to: secrets?.keptEnvironment ?? environment),

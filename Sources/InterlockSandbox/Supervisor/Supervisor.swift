@@ -240,7 +240,8 @@ public final class Supervisor {
             var listener: Int32 = -1
             guard il_recv_fds(sync[0], &listener, 1) == 0 else { throw abort("the sandbox did not hand over its seccomp listener") }
             let a = SyscallAuditor(listener: listener, sandbox: runID, log: audit,
-                                   protectedWrites: ProtectedWrites(plan: plan.mounts), decide: Self.decider(plan.syscallRules))
+                                   protectedWrites: ProtectedWrites(plan: plan.mounts),
+                                   unixSockets: plan.unixSocketConnections, decide: Self.decider(plan.syscallRules))
             do { try a.start() } catch { throw abort("\(error)") }
             auditor = a
         }
@@ -250,6 +251,10 @@ public final class Supervisor {
         watcher?.drain()
         let summary = auditor?.finish()
         let blocked = summary?.bySyscall ?? [:], protectedWrites = summary?.protectedWrites ?? [:]
+        // Refused unix socket connections are refused connections, by path.
+        for (path, count) in summary?.unixSockets ?? [:] {
+            refusedConnections.state.withLock { $0.counts["unix:\(path)", default: 0] += count }
+        }
         proxy.shutdown()
         writeConnectionAggregates()
         // A protected path that was absent could not be mounted read-only; if the run created
@@ -335,7 +340,7 @@ public final class Supervisor {
             case .silentErrno(let e, let r): return SyscallDecision(response: .fail(e), rule: r.label)
             case .allowed:
                 if rules.isWatched(syscall: SyscallNames.name(number), arguments: arguments) {
-                    return SyscallDecision(response: .inspectWrite, rule: "protected paths")
+                    return SyscallDecision(response: .inspect, rule: "protected paths")
                 }
                 return SyscallDecision(response: .fail(EPERM), rule: "filter (rules disagree: refused)")
             }
