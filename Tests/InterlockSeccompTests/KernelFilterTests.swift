@@ -153,6 +153,24 @@ final class KernelFilterTests: XCTestCase {
         XCTAssertEqual(outcome.errnos, [ENOSYS, ENOSYS, 0, ENOSYS, 0])
     }
 
+    /// Watches refer calls to the supervisor (ENOSYS here: no listener) only under
+    /// notification and only for the arguments they name; `evaluate` ignores them, and a
+    /// refusing rule still decides when the supervisor applies the rules.
+    func testWatchesAreNotifiedOnlyForTheirArguments() throws {
+        var rules = try SeccompCompiler.ruleSet(for: SyscallPolicy(), profileDirectory: nil)
+        rules.watches = [SyscallRule(syscall: "getppid", conditions: [.masked(0, 0o1, 0o1)], action: .watch, origin: "w"),
+                         SyscallRule(syscall: "mount", action: .watch, origin: "w")]
+        XCTAssertEqual(rules.evaluate(syscall: "getppid", arguments: [1]), .allowed)
+        XCTAssertTrue(rules.isWatched(syscall: "getppid", arguments: [1]))
+        XCTAssertFalse(rules.isWatched(syscall: "getppid", arguments: [2]))
+        if case .denied = rules.evaluate(syscall: "mount", arguments: []) {} else { XCTFail("mount must stay refused") }
+        let probes: [[UInt64]] = [[nr("getppid"), 1], [nr("getppid"), 2], [nr("getpid")]]
+        let watched = try helper.probe(try SeccompCompiler.compile(rules, notify: true), probes)
+        XCTAssertEqual(watched.errnos, [ENOSYS, 0, 0])
+        let unwatched = try helper.probe(try SeccompCompiler.compile(rules, notify: false), probes)
+        XCTAssertEqual(unwatched.errnos, [0, 0, 0])
+    }
+
     func testDockerBaselineOnTheKernel() throws {
         let rules = try SeccompCompiler.ruleSet(for: SyscallPolicy(baseline: "docker", onDeny: .errno("ENETUNREACH")),
                                                 profileDirectory: nil)
