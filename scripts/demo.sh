@@ -31,6 +31,8 @@ network.egress = ["api.prod.test:$port"]
 secrets.allow_files = [".env.production"]
 TOML
 
+# A profile runs only once approved (interlock init approves what it writes).
+"$bin" profile trust >/dev/null
 echo "Interlock demo: project at $work/project (profile .interlock.toml, environment staging)"
 echo "Host: $(hostname), $(ps -e --no-headers | wc -l) processes; a staging API listens on 127.0.0.1:$port"
 

@@ -185,28 +185,39 @@ enum Trust {
         policy.sources + (policy.syscalls.importPath.map { [$0] } ?? [])
     }
 
-    static func check(policy: Policy, verbose: Bool) {
+    /// `named`: the user gave the profile on the command line (`--profile PATH`): naming it is
+    /// approving it the first time; a later change still needs approval.
+    static func check(policy: Policy, verbose: Bool, named: Bool = false) {
         guard let profile = policy.sources.last, profile.hasPrefix("/") else { return }  // built-ins need no approval
         let fingerprint = ProfileTrust.fingerprint(files: files(policy))
+        // A profile seen for the first time is not trusted on sight: a sandboxed run may have
+        // written it (a new `.interlock.toml` in a subdirectory), and the next run must not
+        // pick it up without the user seeing it. `interlock init` approves what it writes.
+        let what: String
         switch ProfileTrust.status(profile: profile, fingerprint: fingerprint, directory: directory) {
         case .trusted:
             return
+        case .new where named:
+            if verbose { Shell.printError("first use of \(profile), named on the command line: recording it as approved") }
+            do { try ProfileTrust.record(profile: profile, fingerprint: fingerprint, directory: directory) } catch { Shell.fail(.profile(error)) }
+            return
         case .new:
-            if verbose { Shell.printError("first use of \(profile): recording it as approved") }
+            what = "\(profile) has not been approved yet"
         case .changed:
-            guard isatty(0) == 1, isatty(2) == 1, let tty = fopen("/dev/tty", "r") else {
-                Shell.printError("\(profile) (or a file it extends) changed since you last approved it. Review it with `interlock profile show`, then approve it with `interlock profile trust \(profile)`.")
-                Glibc.exit(2)
-            }
-            defer { fclose(tty) }
-            Shell.printError("\(profile) (or a file it extends) changed since you last approved it (see `interlock profile show`). Run with it? [y/N] ")
-            var line: UnsafeMutablePointer<CChar>? = nil
-            var capacity = 0
-            defer { free(line) }
-            guard getline(&line, &capacity, tty) > 0, let line, String(cString: line).lowercased().hasPrefix("y") else {
-                Shell.printError("not approved: nothing was run")
-                Glibc.exit(2)
-            }
+            what = "\(profile) (or a file it extends) changed since you last approved it"
+        }
+        guard isatty(0) == 1, isatty(2) == 1, let tty = fopen("/dev/tty", "r") else {
+            Shell.printError("\(what). Review it with `interlock profile show`, then approve it with `interlock profile trust \(profile)`.")
+            Glibc.exit(2)
+        }
+        defer { fclose(tty) }
+        Shell.printError("\(what) (see `interlock profile show`). Run with it? [y/N] ")
+        var line: UnsafeMutablePointer<CChar>? = nil
+        var capacity = 0
+        defer { free(line) }
+        guard getline(&line, &capacity, tty) > 0, let line, String(cString: line).lowercased().hasPrefix("y") else {
+            Shell.printError("not approved: nothing was run")
+            Glibc.exit(2)
         }
         do { try ProfileTrust.record(profile: profile, fingerprint: fingerprint, directory: directory) } catch {
             Shell.fail(.profile(error))

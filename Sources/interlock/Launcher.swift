@@ -13,7 +13,7 @@ enum Launcher {
         var (policy, workspace): (Policy, String)
         do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
         if learn { policy.syscalls.mode = .learn }
-        Trust.check(policy: policy, verbose: verbose)
+        Trust.check(policy: policy, verbose: verbose, named: options.profile != nil)
         StartupTrace.mark("binary start, arguments, profile load and approval")
 
         // The command starts where the user is, if that is inside the workspace.

@@ -459,9 +459,13 @@ def nobody(interlock, workspace, tmp_host_dir):
         for name in dirnames + filenames + [""]:
             os.lchown(os.path.join(dirpath, name), NOBODY, NOBODY)
 
-    def call(args, env=None, cwd=None):
+    def call(args, env=None, cwd=None, approve=True):
         e = sandbox_env({"HOME": workspace, "XDG_STATE_HOME": os.path.join(workspace, ".state")})
         e.update(env or {})
+        if approve and os.path.exists(os.path.join(cwd or workspace, ".interlock.toml")):
+            # Approvals are per user: the test's profile, approved by nobody.
+            subprocess.run(SETPRIV_NOBODY + [binary, "profile", "trust"], cwd=cwd or workspace, env=e,
+                           capture_output=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
         return subprocess.run(SETPRIV_NOBODY + [binary, *args], cwd=cwd or workspace, env=e, capture_output=True,
                               text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
     call.binary = binary

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import (PY, TIMEOUT, interlock_cgroup_dirs, mountinfo_lines, net_namespaces, own_fds,
+from conftest import (write_profile, PY, TIMEOUT, interlock_cgroup_dirs, mountinfo_lines, net_namespaces, own_fds,
                       pid_alive, pids_with_argv, sandbox_env, unique_sleep_arg, wait_until)
 
 
@@ -55,8 +55,7 @@ def test_sigkill_of_sandbox_init_ends_run(interlock, workspace, procs):
 
 def test_sandbox_stale_cgroups_collected_after_sigkill(interlock, workspace, procs, run):
     # A supervisor killed outright cannot remove its cgroups; the next run collects them.
-    with open(os.path.join(workspace, ".interlock.toml"), "w") as f:
-        f.write('extends = "default"\n[limits]\nmemory = "256M"\npids = 100\n')
+    write_profile(workspace, 'extends = "default"\n[limits]\nmemory = "256M"\npids = 100\n')
     arg = unique_sleep_arg()
     p = procs.start([interlock, "run", "--", "sleep", arg], cwd=workspace)
     pids = wait_until(lambda: pids_with_argv(["sleep", arg]), message="sandboxed sleep")
@@ -173,9 +172,8 @@ def test_hundred_runs_leave_nothing_behind(interlock, workspace, tmp_host_dir):
     # Other interlock users on this machine (benchmarks, other test runs) may come and go
     # meanwhile: everything is attributed to our runs by supervisor pid or by an environment
     # marker every process of our sandboxes inherits.
-    with open(os.path.join(workspace, ".interlock.toml"), "w") as f:
-        # Limits, so that every run also creates (and must remove) cgroups.
-        f.write('extends = "default"\n[limits]\nmemory = "512M"\npids = 256\ncpu = 1\n')
+    # Limits, so that every run also creates (and must remove) cgroups.
+    write_profile(workspace, 'extends = "default"\n[limits]\nmemory = "512M"\npids = 256\ncpu = 1\n')
     marker = "INTERLOCK_IT_RUN=" + uuid.uuid4().hex
     env = sandbox_env({"TMPDIR": tmp_host_dir, marker.split("=")[0]: marker.split("=")[1]})
 

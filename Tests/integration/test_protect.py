@@ -140,8 +140,9 @@ def test_changed_profile_is_refused_until_approved(run, workspace, interlock):
     marker = os.path.join(workspace, "ran")
     with open(os.path.join(workspace, ".interlock.toml"), "w") as f:
         f.write('extends = "default"\n')
+    approve_profiles(workspace)
     r = run(["run", "--", "true"], workspace)
-    assert r.returncode == 0, r.stderr          # first use: recorded as approved
+    assert r.returncode == 0, r.stderr
     with open(os.path.join(workspace, ".interlock.toml"), "a") as f:
         f.write('[limits]\npids = 300\n')
     r = run(["run", "--", "touch", marker], workspace)
@@ -154,6 +155,23 @@ def test_changed_profile_is_refused_until_approved(run, workspace, interlock):
     assert t.returncode == 0 and "approved" in t.stdout, t.stderr
     r = run(["run", "--", "touch", marker], workspace)
     assert r.returncode == 0, r.stderr
+    assert os.path.exists(marker)
+
+
+def test_a_profile_seen_for_the_first_time_is_not_run_unapproved(run, workspace):
+    # A sandboxed run could have written it (a new .interlock.toml in a subdirectory): the next
+    # run must not pick it up without the user seeing it.
+    sub = os.path.join(workspace, "sub")
+    os.makedirs(sub)
+    with open(os.path.join(sub, ".interlock.toml"), "w") as f:
+        f.write('extends = "default"\n[filesystem]\nread_write = ["~"]\n')
+    marker = os.path.join(sub, "ran")
+    r = run(["run", "--", "touch", marker], sub)
+    assert r.returncode == 2
+    assert "has not been approved yet" in r.stderr and "interlock profile trust" in r.stderr
+    assert not os.path.exists(marker)
+    approve_profiles(sub)
+    assert run(["run", "--", "touch", marker], sub).returncode == 0
     assert os.path.exists(marker)
 
 

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from conftest import (NOBODY, SETPRIV_NOBODY, PY, SANDBOX_UID_BASE, TIMEOUT, pid_alive, pids_with_argv, proc_status,
+from conftest import (write_profile, NOBODY, SETPRIV_NOBODY, PY, SANDBOX_UID_BASE, TIMEOUT, pid_alive, pids_with_argv, proc_status,
                       sandbox_env, unique, unique_sleep_arg, wait_until)
 
 
@@ -179,8 +179,7 @@ def test_ipc_namespace_is_private(run, workspace):
 
 
 def test_cgroup_namespace_hides_host_paths(run, workspace):
-    with open(os.path.join(workspace, ".interlock.toml"), "w") as f:
-        f.write('extends = "default"\n[limits]\npids = 100\n')
+    write_profile(workspace, 'extends = "default"\n[limits]\npids = 100\n')
     r = run(["run", "--", "cat", "/proc/self/cgroup"], workspace)
     assert r.returncode == 0, r.stderr
     paths = [line.split(":", 2)[2] for line in r.stdout.strip().splitlines()]

@@ -731,15 +731,22 @@ def report(rdir, out):
         first = f45["scan_first"]
         cached = med([c["scan_ms"] for c in f45["scan_cached"]])
         over = f45["read_all_masks_s"] / f45["read_all_no_masks_s"]
+        per_open = (f45["cat_hidden_s"] - f45["cat_plain_s"]) / 99 * 1e6
         sections.append(["## 5. Secrets scan\n",
                          f"`interlock secrets scan --json` of a generated workspace ({first['files']} files) with a 10,000-file HOME "
                          f"(release build): {first['scan_ms']:.0f} ms the first time, {cached:.0f} ms cached (median of 5); "
-                         f"{first['hidden']} secrets found. Hidden-path audit overhead: reading every file of the workspace "
+                         f"{first['hidden']} secrets found.\n\n"
+                         "Hidden-path audit (fanotify marks on the masks only): reading every *other* file of the workspace "
                          f"inside `interlock run` took {f45['read_all_no_masks_s'] * 1000:.0f} ms without masks and "
-                         f"{f45['read_all_masks_s'] * 1000:.0f} ms with 99 watched masks ({over:.3f}×; start-up included).\n"])
+                         f"{f45['read_all_masks_s'] * 1000:.0f} ms with 99 watched masks ({over:.3f}×, start-up included). "
+                         f"Start-up with the 99 masks: {f45['true_masks_s'] * 1000:.1f} ms vs {f45['true_no_masks_s'] * 1000:.1f} ms "
+                         f"(+{(f45['true_masks_s'] - f45['true_no_masks_s']) * 1000:.1f} ms to create, mount and mark them). "
+                         f"Opening a hidden file costs about {per_open:.0f} µs more than an ordinary one (99 of each read by one `cat`: "
+                         f"{f45['cat_hidden_s'] * 1000:.0f} vs {f45['cat_plain_s'] * 1000:.0f} ms): the opener waits while the "
+                         "supervisor reads its exe and argv and writes the record — paid only by opens of hidden paths.\n"])
         targets.append(("5", "secrets scan, 50,000 + 10,000 files, first / cached", "≤ 500 ms", f"{first['scan_ms']:.0f} / {cached:.0f} ms",
                         verdict(first["scan_ms"] <= 500)))
-        targets.append(("5", "hidden-path audit overhead (file-heavy run)", "≤ 3%", f"{over:.3f}×", verdict(over <= 1.03)))
+        targets.append(("5", "hidden-path audit overhead on other files (file-heavy run)", "≤ 3%", f"{over:.3f}×", verdict(over <= 1.03)))
     else:
         sections.append(["## 4. Egress proxy\n", EGRESS + "\n"])
         targets.append(("4", "egress proxy throughput, connection latency, 500 connections", "≥ 80%, ≤ 1 ms, 0 errors", EGRESS, "–"))
@@ -860,21 +867,35 @@ def secrets_egress(out, binary, workdir):
     res["scan_first"] = scan()
     res["scan_cached"] = [scan() for _ in range(5)]
 
-    # Hidden-path audit overhead: reading every file of the workspace with 0 vs 200 masks.
-    def read_all(profile_text, runs=5):
+    # Hidden-path audit overhead on normal files: reading every file of the workspace that is
+    # NOT hidden, with 0 vs 99 watched masks present (same file list both times), so the figure
+    # is what the mechanism costs other files. Separately: what one open of a hidden file costs
+    # (a permission event answered by the supervisor, plus its audit record).
+    hidden_names = [f"d{i}/f{i * 500}.txt" for i in range(1, 100)]
+    with open(os.path.join(ws, "hidden.list"), "w") as f:
+        f.write("\n".join(f"./{n}" for n in hidden_names) + "\n")
+    with open(os.path.join(ws, "plain.list"), "w") as f:  # 99 ordinary files of the same size
+        f.write("\n".join(f"./d{i}/f{i * 500 + 1}.txt" for i in range(1, 100)) + "\n")
+    def timed_run(profile_text, script, runs=7):
         with open(os.path.join(ws, ".interlock.toml"), "w") as f:
             f.write(profile_text)
         subprocess.run([binary, "profile", "trust", "--workspace", ws], env=env, capture_output=True)
         times = []
         for _ in range(runs):
             t = time.monotonic()
-            subprocess.run([binary, "run", "--audit", "/dev/null", "--workspace", ws, "--", "sh", "-c",
-                            "find . -type f -name '*.txt' | xargs cat > /dev/null"], cwd=ws, env=env, capture_output=True)
+            subprocess.run([binary, "run", "--audit", "/dev/null", "--workspace", ws, "--", "sh", "-c", script],
+                           cwd=ws, env=env, capture_output=True)
             times.append(time.monotonic() - t)
         return sorted(times)[len(times) // 2]
-    masks = ", ".join(f'"d{i}/f{i * 500}.txt"' for i in range(1, 100))
-    res["read_all_no_masks_s"] = read_all('extends = "default"\n[secrets]\ndiscover = false\n')
-    res["read_all_masks_s"] = read_all(f'extends = "default"\n[secrets]\ndiscover = false\n[filesystem]\nhidden = [{masks}]\n')
+    read_others = "find . -type f -name '*.txt' | grep -vxF -f hidden.list | xargs cat > /dev/null"
+    plain = 'extends = "default"\n[secrets]\ndiscover = false\n'
+    masked = plain + "[filesystem]\nhidden = [" + ", ".join(f'"{n}"' for n in hidden_names) + "]\n"
+    res["read_all_no_masks_s"] = timed_run(plain, read_others)
+    res["read_all_masks_s"] = timed_run(masked, read_others)
+    res["true_no_masks_s"] = timed_run(plain, "true")
+    res["true_masks_s"] = timed_run(masked, "true")
+    res["cat_hidden_s"] = timed_run(masked, "xargs cat < hidden.list > /dev/null")
+    res["cat_plain_s"] = timed_run(masked, "xargs cat < plain.list > /dev/null")
 
     # Egress: a loopback server streaming 256 MiB, fetched directly and through the sandbox's proxy.
     size = 256 << 20
