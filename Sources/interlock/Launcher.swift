@@ -10,6 +10,7 @@ import InterlockSecrets
 /// One sandboxed run, from the resolved profile to the exit status: what `run` and `exec` share.
 enum Launcher {
     static func run(options: ProfileOptions, command: [String], verbose: Bool, audit: String?, learn: Bool) -> Never {
+        CgroupHost.startWarmingMigrations()  // overlaps the cgroup v1 lock's grace period with what follows
         var (policy, workspace): (Policy, String)
         do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
         if learn { policy.syscalls.mode = .learn }
