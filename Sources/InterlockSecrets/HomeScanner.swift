@@ -39,7 +39,7 @@ struct HomeScanner {
     func expand(_ pattern: String) -> [String] {
         var text = pattern
         // $UID: the invoking user's uid, not a variable of the environment.
-        text = text.replacingOccurrences(of: "$UID", with: String(uid))
+        if text.utf8.contains(UInt8(ascii: "$")) { text = text.replacingOccurrences(of: "$UID", with: String(uid)) }
         var base: String
         var rest: Substring
         if text.hasPrefix("~/") {

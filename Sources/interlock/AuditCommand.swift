@@ -25,7 +25,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Runs, oldest first, with what each had refused.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Runs, oldest first, with what each had refused.")
         @OptionGroup var location: Location
 
         func run() throws {
@@ -52,7 +52,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One run's refusals, grouped by kind, with the rule and the profile change that would allow each.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "One run's refusals, grouped by kind, with the rule and the profile change that would allow each.")
         @OptionGroup var location: Location
         @Argument(help: "Sandbox id (or a prefix), log file name, or path.")
         var id: String
@@ -92,7 +92,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Tail: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a run's records as they are written (the newest run by default).")
+        static let configuration = CommandConfiguration(commandName: "tail", abstract: "Print a run's records as they are written (the newest run by default).")
         @OptionGroup var location: Location
         @Flag(name: .short, help: "Follow: keep printing new records until interrupted.")
         var follow = false

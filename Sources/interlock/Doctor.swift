@@ -8,6 +8,7 @@ import InterlockSandbox
 /// What this host's kernel offers, and whether the chosen profile can be enforced here.
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "doctor",
         abstract: "Report the kernel features Interlock uses; exit 1 if the profile needs one that is missing."
     )
 

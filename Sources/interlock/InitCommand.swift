@@ -8,6 +8,7 @@ import InterlockSecrets
 /// `interlock init`: a starter `.interlock.toml` for the project in the current directory.
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Write a starter .interlock.toml: the stack's package registries, one [env.*] per environment file."
     )
 

@@ -125,6 +125,7 @@ enum Shell {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a command in the sandbox.",
         discussion: "Example: interlock run --env staging -- claude"
     )
@@ -155,6 +156,7 @@ struct Run: ParsableCommand {
 /// runs in its own sandbox with the project's profile.
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "exec",
         abstract: "Run a shell in the sandbox: `interlock exec -c CMD` behaves like `bash -c CMD`.",
         discussion: "The shell is $INTERLOCK_SHELL, else /bin/bash, else /bin/sh. A link to interlock named interlock-shell behaves as `interlock exec`."
     )
@@ -251,7 +253,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate a profile (and every environment it defines); exit 2 if it is invalid.")
+        static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate a profile (and every environment it defines); exit 2 if it is invalid.")
 
         @Argument(help: "Profile: a path or a built-in name. Default: the project's .interlock.toml.")
         var profile: String?
@@ -278,7 +280,7 @@ struct ProfileCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the fully resolved policy.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print the fully resolved policy.")
 
         @OptionGroup var options: ProfileOptions
 

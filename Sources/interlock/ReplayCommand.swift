@@ -11,6 +11,7 @@ import InterlockSeccomp
 /// recorded command again under the new profile.
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "replay",
         abstract: "Re-evaluate a recorded run against a profile; exit 1 if anything is still denied.",
         discussion: "LOG is a sandbox id (or prefix), an audit file name, or a path."
     )

@@ -15,7 +15,7 @@ struct SecretsCommand: ParsableCommand {
     )
 
     struct Scan: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List what a run would hide and grant, with the rule behind each.")
+        static let configuration = CommandConfiguration(commandName: "scan", abstract: "List what a run would hide and grant, with the rule behind each.")
 
         @OptionGroup var options: ProfileOptions
 
