@@ -10,7 +10,6 @@ import InterlockSecrets
 /// One sandboxed run, from the resolved profile to the exit status: what `run` and `exec` share.
 enum Launcher {
     static func run(options: ProfileOptions, command: [String], verbose: Bool, audit: String?, learn: Bool) -> Never {
-        CgroupHost.startWarmingMigrations()  // overlaps the cgroup v1 lock's grace period with what follows
         var (policy, workspace): (Policy, String)
         do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
         if learn { policy.syscalls.mode = .learn }
@@ -41,7 +40,7 @@ enum Launcher {
                                        command: command, environment: environment, home: Shell.home(), cgroups: cgroups,
                                        secrets: secrets)
         } catch { Shell.fail(error) }
-        StartupTrace.mark("launch plan (mount plan, seccomp compile, command lookup)")
+        StartupTrace.mark("host sockets, command lookup")
         // `set_env` replaces whatever the caller had under those names.
         let set = policy.secrets.setEnv
         let kept = secrets.keptEnvironment.filter { set[String($0.prefix { $0 != "=" })] == nil }

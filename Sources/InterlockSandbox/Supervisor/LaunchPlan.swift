@@ -45,6 +45,7 @@ public struct LaunchPlan: Sendable {
         }
         var mounts = try MountPlan.build(policy: policy, workspace: workspace, home: home, privileged: identity.privileged,
                                          extraMasks: discovered)
+        StartupTrace.mark("mount plan")
         // Without user notification the filter still refuses, but nothing could be recorded.
         let notify = il_seccomp_user_notif_available() == 1
         var rules: SyscallRuleSet, seccomp: SeccompProgram
@@ -56,6 +57,7 @@ public struct LaunchPlan: Sendable {
             rules.watches += UnixSocketConnections.watchRules()
             seccomp = try SeccompCompiler.compile(rules, notify: notify)
         } catch { throw .invalid(error.message) }
+        StartupTrace.mark("seccomp rules and compile")
         let keep = try Capabilities.mask(policy.capabilities.keep)
         let egress = try EgressPlan.make(policy: policy)
         let writable = mounts.steps.filter { $0.kind == .bindReadWrite || $0.kind == .preparedReadWrite }.map(\.target)

@@ -70,17 +70,10 @@ public final class Supervisor {
         let signalPipe = signals.withUnsafeBufferPointer { il_signal_pipe($0.baseAddress, Int32($0.count)) }
         guard signalPipe >= 0 else { throw .setup("cannot install signal handlers") }
 
-        CgroupHost.cleanupStale(cgroupHost)
-        let cgroups: RunCgroups?
-        do {
-            let l = plan.limits
-            cgroups = (l.memory != nil || l.pids != nil || l.cpu != nil)
-                ? try RunCgroups(host: cgroupHost, runID: runID, limits: l) : nil
-        } catch let e as LaunchError {
-            throw e
-        } catch {
-            throw .setup("cgroups: \(error)")
-        }
+        // Created once the child exists, just before it is placed (see below): on cgroup v1 the
+        // first cgroup operation waits out an RCU grace period that started at launch
+        // (CgroupHost.startWarmingMigrations), and everything before this point overlaps it.
+        var cgroups: RunCgroups? = nil
         defer { cgroups?.remove() }
 
         let wantsTerminal = TerminalRelay.wanted
@@ -140,7 +133,7 @@ public final class Supervisor {
         spec.argv = arena.stringArray(plan.arguments)
         spec.envp = arena.stringArray(plan.environment)
 
-        StartupTrace.mark("audit log, cgroups created, channels")
+        StartupTrace.mark("audit log, channels")
         var pidfd: Int32 = -1
         let pid = il_spawn(&spec, &pidfd)
         StartupTrace.mark("clone3 into new namespaces")
@@ -186,8 +179,19 @@ public final class Supervisor {
 
         // While the child builds its mounts: cgroup placement (slow on cgroup v1). The child
         // stops once its view is final, so that its masks get watched before anything runs.
-        do { try cgroups?.add(pid: pid) } catch { throw abort("\(error)") }
-        StartupTrace.mark("cgroup placement")
+        do {
+            CgroupHost.cleanupStale(cgroupHost)
+            let l = plan.limits
+            if l.memory != nil || l.pids != nil || l.cpu != nil {
+                cgroups = try RunCgroups(host: cgroupHost, runID: runID, limits: l)
+            }
+            try cgroups?.add(pid: pid)
+        } catch let e as LaunchError {
+            throw abort(e.description)
+        } catch {
+            throw abort("cgroups: \(error)")
+        }
+        StartupTrace.mark("cgroups created, placement")
         var byte: UInt8 = 0
         if recv(sync[0], &byte, 1, 0) == 1, byte == UInt8(ascii: "M") {
             if let watcher {
