@@ -22,8 +22,7 @@ struct Interlock: ParsableCommand {
         if CommandLine.arguments.first?.split(separator: "/").last == "interlock-shell" {
             arguments = ["exec", "--"] + arguments
         }
-        // Sandboxes on cgroup v1 start faster when the migration lock's grace period starts now.
-        if arguments.first == "run" || arguments.first == "exec" { CgroupHost.startWarmingMigrations() }
+        if arguments.first == "run" || arguments.first == "exec" { Prewarm.start() }
         if arguments.first == "run", let run = RunFastPath.parse(Array(arguments.dropFirst())) {
             Launcher.run(options: run.options, command: run.command, verbose: run.verbose, audit: run.audit, learn: run.learn)
         }
