@@ -88,6 +88,7 @@ enum Launcher {
                 let what = parts.isEmpty ? "nothing blocked" : (learned ? "recorded: " : "blocked: ") + parts.joined(separator: ", ")
                 Shell.printError("exit \(outcome.exitCode) · \(what) · audit: \(outcome.auditPath ?? "none")")
             }
+            StartupTrace.mark("teardown (proxy, audit, cgroups) and summary")
             Glibc.exit(outcome.exitCode)
         } catch {
             Shell.fail(error)

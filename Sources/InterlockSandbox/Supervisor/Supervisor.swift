@@ -208,7 +208,9 @@ public final class Supervisor {
         }
 
         // The child reports a failed setup (or execve) on the error pipe; EOF means the command runs.
-        if let failure = readSetupError(errors[0]) {
+        let failure = readSetupError(errors[0])
+        StartupTrace.mark("sandbox setup in the child until execve of the command")
+        if let failure {
             var st: Int32 = 0
             _ = waitpid(pid, &st, 0)
             let reason = "\(failure.step): \(String(cString: strerror(failure.err)))"
@@ -232,6 +234,7 @@ public final class Supervisor {
             throw abort("egress proxy: \(error)")
         }
         defer { proxy.shutdown() }
+        StartupTrace.mark("egress proxy started")
         proxy.whenStopped { reason in
             guard let reason else { return }
             var line = "interlock: the egress proxy stopped (\(reason)): the sandbox has no network any more\n"
@@ -250,9 +253,10 @@ public final class Supervisor {
             auditor = a
         }
 
-        StartupTrace.mark("sandbox setup in the child until execve of the command")
+        StartupTrace.mark("seccomp listener received")
         let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal, watcher: watcher)
         watcher?.drain()
+        StartupTrace.mark("the command ran")
         let summary = auditor?.finish()
         let blocked = summary?.bySyscall ?? [:], protectedWrites = summary?.protectedWrites ?? [:]
         // Refused unix socket connections are refused connections, by path.
