@@ -133,15 +133,23 @@ struct HomeScanner {
 
 extension String {
     /// Foundation-free replacement of every occurrence of `target`.
+    /// Byte-wise (the patterns are short and this runs at every start: the generic
+    /// `firstRange(of:)` costs more than the whole home scan).
     func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty, contains(target) else { return self }
-        var result = ""
-        var rest = self[...]
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
+        let bytes = Array(utf8), needle = Array(target.utf8)
+        guard let first = needle.first, bytes.count >= needle.count else { return self }
+        var out: [UInt8] = []
+        var i = 0, changed = false
+        while i < bytes.count {
+            if bytes[i] == first, i + needle.count <= bytes.count, bytes[i..<(i + needle.count)].elementsEqual(needle) {
+                out += replacement.utf8
+                i += needle.count
+                changed = true
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
         }
-        return result + rest
+        return changed ? String(decoding: out, as: UTF8.self) : self
     }
 }
