@@ -222,24 +222,22 @@ public final class Supervisor {
         }
         if wantsTerminal && terminal == nil { throw abort("the sandbox did not hand over its terminal") }
         // Then the egress listeners it opened in its network namespace: the proxy serves them.
-        // No proxy, no run: the sandbox would otherwise have a network nobody checks.
-        let proxy: EgressProxy
+        // The proxy itself starts at the first connection (see DeferredEgress); its configuration
+        // is checked now: no valid proxy, no run.
+        let egress: DeferredEgress
         do {
             var fds = [Int32](repeating: -1, count: 2 + plan.egress.transparentPorts.count)
             guard il_recv_fds(sync[0], &fds, Int32(fds.count)) == 0 else { throw SystemCallError("receive the egress listeners") }
-            proxy = try EgressProxy(rules: plan.egress.rules, hosts: plan.egress.hosts, audit: egressRecorder())
-            try proxy.start(httpListener: fds[0], transparentListeners: zip(fds.dropFirst(2), plan.egress.transparentPorts).map { (fd: $0, port: Int($1)) },
-                            dnsSocket: fds[1], syntheticAddress: EgressPlan.syntheticBlock)
+            let proxy = try EgressProxy(rules: plan.egress.rules, hosts: plan.egress.hosts, audit: egressRecorder())
+            let transparent = zip(fds.dropFirst(2), plan.egress.transparentPorts).map { (fd: $0, port: Int($1)) }
+            egress = DeferredEgress(proxy: proxy, listeners: fds) { proxy in
+                try proxy.start(httpListener: fds[0], transparentListeners: transparent,
+                                dnsSocket: fds[1], syntheticAddress: EgressPlan.syntheticBlock)
+            }
         } catch {
             throw abort("egress proxy: \(error)")
         }
-        defer { proxy.shutdown() }
-        StartupTrace.mark("egress proxy started")
-        proxy.whenStopped { reason in
-            guard let reason else { return }
-            var line = "interlock: the egress proxy stopped (\(reason)): the sandbox has no network any more\n"
-            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-        }
+        defer { egress.shutdown() }
 
         // The worker hands over the filter's listener just before execve (after the terminal).
         var auditor: SyscallAuditor? = nil
@@ -254,7 +252,8 @@ public final class Supervisor {
         }
 
         StartupTrace.mark("seccomp listener received")
-        let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal, watcher: watcher)
+        let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal, watcher: watcher,
+                         egress: egress)
         watcher?.drain()
         StartupTrace.mark("the command ran")
         let summary = auditor?.finish()
@@ -263,7 +262,7 @@ public final class Supervisor {
         for (path, count) in summary?.unixSockets ?? [:] {
             refusedConnections.state.withLock { $0.counts["unix:\(path)", default: 0] += count }
         }
-        proxy.shutdown()
+        egress.shutdown()
         writeConnectionAggregates()
         // A protected path that was absent could not be mounted read-only; if the run created
         // it, the user must hear of it before anything outside runs it.
@@ -382,7 +381,7 @@ public final class Supervisor {
 
     /// The supervisor's loop while the command runs. Returns the exit code to propagate.
     private func relay(pid: pid_t, pidfd: Int32, statusPipe: Int32, signalPipe: Int32, terminal: TerminalRelay?,
-                       watcher: HiddenPathWatcher?) -> Int32 {
+                       watcher: HiddenPathWatcher?, egress: DeferredEgress) -> Int32 {
         terminal?.enterRawMode()
         defer { terminal?.restore() }
         var waitStatus: Int32? = nil
@@ -400,6 +399,7 @@ public final class Supervisor {
                 fds.append(pollfd(fd: t.master, events: Int16(POLLIN) | (pendingInput.isEmpty ? 0 : Int16(POLLOUT)), revents: 0))
             }
             if let w = watcher { fds.append(pollfd(fd: w.fd, events: Int16(POLLIN), revents: 0)) }
+            for fd in egress.listeners { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
             if let t = terminal, let input = t.input, inputOpen, pendingInput.count < 65536 {
                 fds.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0))
             }
@@ -429,6 +429,8 @@ public final class Supervisor {
                     initAlive = false
                 case watcher?.fd:
                     watcher?.drain()
+                case _ where egress.listeners.contains(p.fd):
+                    egress.startServing()
                 default:
                     guard let t = terminal else { break }
                     if p.fd == t.master {
