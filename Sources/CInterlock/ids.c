@@ -38,9 +38,13 @@ static void set_caps(const il_launch_spec *s, int keep_permitted, uint64_t mask)
 
 void il_child_become_inner(const il_launch_spec *s) {
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) il_child_fail(s, "keep capabilities", "");
-    if (setresgid(s->inner_gid, s->inner_gid, s->inner_gid) < 0) il_child_fail(s, "setresgid", "");
-    if (s->drop_groups && setgroups(0, NULL) < 0) il_child_fail(s, "drop supplementary groups", "");
-    if (setresuid(s->inner_uid, s->inner_uid, s->inner_uid) < 0) il_child_fail(s, "setresuid", "");
+    // Raw syscalls, not glibc's wrappers: those broadcast the change to every thread glibc
+    // knows of (nptl setxid), and after clone3 its thread list is still the supervisor's. A
+    // thread the supervisor was creating at that moment is waited for forever (a start-up
+    // deadlock seen under 50 concurrent runs, Tests/Adversarial/test_faults.py).
+    if (syscall(SYS_setresgid, s->inner_gid, s->inner_gid, s->inner_gid) < 0) il_child_fail(s, "setresgid", "");
+    if (s->drop_groups && syscall(SYS_setgroups, 0, NULL) < 0) il_child_fail(s, "drop supplementary groups", "");
+    if (syscall(SYS_setresuid, s->inner_uid, s->inner_uid, s->inner_uid) < 0) il_child_fail(s, "setresuid", "");
     set_caps(s, 1, 0);
 }
 

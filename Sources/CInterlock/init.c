@@ -103,7 +103,10 @@ void il_child_init(const il_launch_spec *s, int pty_slave) {
     if (setsid() < 0) il_child_fail(s, "setsid", "");
     if (pty_slave >= 0 && ioctl(pty_slave, TIOCSCTTY, 0) < 0) il_child_fail(s, "set the controlling terminal", "");
 
-    pid_t pid = fork();
+    // A raw clone, not glibc's fork(): fork() takes glibc's locks (malloc arenas, stdio), and
+    // this process is a clone3 copy of the multi-threaded supervisor, where another thread
+    // may have held one at that moment: it would never be released here.
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (pid < 0) il_child_fail(s, "fork the worker", "");
     if (pid == 0) {
         struct sigaction dfl;
