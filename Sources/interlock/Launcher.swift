@@ -31,8 +31,12 @@ enum Launcher {
             Shell.fail(.setup("\(error)"))
         }
         let cgroups = CgroupHost.detect()
+        let notice = !quiet && isatty(2) == 1
+            ? SlowStepNotice(after: 1, "scanning \(workspace) and your home for credentials… (a first scan takes a while; later runs use the cache)")
+            : nil
         let secrets = SecretsScanner.scan(home: Shell.realPath(Shell.home()) ?? Shell.home(), workspace: workspace,
                                           environment: environment, policy: policy.secrets, cacheDirectory: Shell.scanCacheDirectory())
+        notice?.finish("scanned \(secrets.scanStats.filesVisited) files; \(secrets.hidden.count) credential\(secrets.hidden.count == 1 ? "" : "s") hidden")
         StartupTrace.mark("secrets scan (\(secrets.scanStats.filesVisited) files, \(secrets.scanStats.cacheHits) cached)")
         var plan: LaunchPlan
         do {
