@@ -24,6 +24,16 @@ public struct AgentProfile: Sendable, Equatable {
         return AgentProfile(name: name, layer: parsed.base)
     }
 
+    /// `set_env` values that start with "~/" name a path in the invoking user's home
+    /// (CLAUDE_CONFIG_DIR = "~/.claude"); the profile is data, the home is the caller's.
+    public func expandingHome(_ home: String) -> AgentProfile {
+        var copy = self
+        for (name, value) in layer.setEnv where value.hasPrefix("~/") {
+            copy.layer.setEnv[name] = (home.hasSuffix("/") ? String(home.dropLast()) : home) + value.dropFirst(1)
+        }
+        return copy
+    }
+
     /// Agent state that does not exist (yet) is skipped rather than failing the run: an agent
     /// that was never logged in has no ~/.claude. Returns the profile and what was skipped.
     public func keepingExistingPaths(_ exists: (String) -> Bool) -> (AgentProfile, skipped: [String]) {

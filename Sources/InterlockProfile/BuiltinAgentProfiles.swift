@@ -35,13 +35,21 @@ egress = [
 # config and state, and its own credential. The project profile adds to it (and wins over it).
 # Paths that do not exist are skipped: log in once outside the sandbox to create them.
 # ~/.claude/settings.json (hooks: commands run outside any sandbox) stays read-only.
+#
+# Claude Code rewrites ~/.claude.json by writing a temporary file next to it and renaming it
+# over the old one, which a read-only home (or a bind mount of the file alone) refuses. With
+# CLAUDE_CONFIG_DIR it keeps that file inside ~/.claude instead, where renames work; the
+# sandboxed Claude therefore has its own ~/.claude/.claude.json (first start: onboarding once),
+# and the MCP servers configured in ~/.claude.json outside are not started inside.
 
 [filesystem]
-read_write = ["~/.claude", "~/.claude.json", "~/.claude.json.backup"]
+read_write = ["~/.claude"]
 
 [secrets]
 allow_files = ["~/.claude/.credentials.json"]
 allow_env = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"]
+# "~/" at the start of a value here is the invoking user's home.
+set_env = { CLAUDE_CONFIG_DIR = "~/.claude" }
 
 [network]
 egress = ["api.anthropic.com:443", "console.anthropic.com:443", "claude.ai:443", "statsig.anthropic.com:443"]

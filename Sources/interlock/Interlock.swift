@@ -52,7 +52,7 @@ struct ProfileOptions: ParsableArguments {
         guard let agent else { return nil }
         do {
             let home = Shell.home()
-            return try AgentProfile.named(agent).keepingExistingPaths { path in
+            return try AgentProfile.named(agent).expandingHome(home).keepingExistingPaths { path in
                 var st = stat()
                 return lstat(path.hasPrefix("~/") ? home + path.dropFirst(1) : path, &st) == 0
             }

@@ -30,7 +30,10 @@ final class AgentProfilesTests: ProfileTestCase {
             expected.allowFiles = agent.layer.allowFiles
             expected.allowEnv = agent.layer.allowEnv
             expected.egress = agent.layer.egress
+            expected.setEnv = agent.layer.setEnv
             XCTAssertEqual(agent.layer, expected, name)
+            // set_env only points the agent at its own state.
+            for value in agent.layer.setEnv.values { XCTAssertTrue(agent.readWrite.contains(value), "\(name): \(value)") }
             let parsed = try ProfileSchema.read(bytes: Array((BuiltinAgentProfiles.all[name] ?? "").utf8), file: name, directory: nil)
             XCTAssertNil(parsed.extends, name)
             XCTAssertTrue(parsed.environments.isEmpty, name)
@@ -70,7 +73,8 @@ final class AgentProfilesTests: ProfileTestCase {
         XCTAssertEqual(policy.network.egress, agent.egress + ["github.com:443", "api.staging.test:443"])
         XCTAssertEqual(policy.network.deny, ["statsig.anthropic.com"])
         XCTAssertEqual(policy.secrets.allowFiles, ["~/.claude/.credentials.json", "~/.aws/config"])
-        XCTAssertEqual(policy.filesystem.readWrite, ["~/.claude", "~/.claude.json", "~/.claude.json.backup", "."])
+        XCTAssertEqual(policy.filesystem.readWrite, ["~/.claude", "."])
+        XCTAssertEqual(policy.secrets.setEnv, ["CLAUDE_CONFIG_DIR": "~/.claude"])
         // Without --agent nothing of it is there.
         let plain = try ProfileLoader.load(reference: profile, searchFrom: dir.path, environment: "staging")
         XCTAssertEqual(plain.network.egress, ["github.com:443", "api.staging.test:443"])
@@ -78,8 +82,13 @@ final class AgentProfilesTests: ProfileTestCase {
     }
 
     func testMissingStateIsSkipped() throws {
-        let (agent, skipped) = try AgentProfile.named("claude").keepingExistingPaths { $0 == "~/.claude" }
-        XCTAssertEqual(agent.readWrite, ["~/.claude"])
-        XCTAssertEqual(skipped, ["~/.claude.json", "~/.claude.json.backup"])
+        let (agent, skipped) = try AgentProfile.named("opencode").keepingExistingPaths { $0 == "~/.config/opencode" }
+        XCTAssertEqual(agent.readWrite, ["~/.config/opencode"])
+        XCTAssertEqual(skipped, ["~/.local/share/opencode", "~/.local/state/opencode", "~/.cache/opencode"])
+    }
+
+    func testHomeInSetEnvIsTheCallers() throws {
+        let agent = try AgentProfile.named("claude").expandingHome("/home/u/")
+        XCTAssertEqual(agent.layer.setEnv, ["CLAUDE_CONFIG_DIR": "/home/u/.claude"])
     }
 }

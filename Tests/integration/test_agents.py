@@ -129,7 +129,7 @@ def test_claude_sees_only_its_own_credential(run, workspace, home, tmp_host_dir)
     r = sandbox(run, workspace, home, ["--agent", "claude", "--", "sh", "-c", READ_ALL + " true"], tmp_host_dir)
     assert r.returncode == 0, r.stderr
     assert "CLAUDE-OWN-CREDENTIAL" in r.stdout
-    assert "claude state" in r.stdout and '"numStartups"' in r.stdout
+    assert "claude state" in r.stdout
     for other in ["CODEX-CREDENTIAL", "GEMINI-CREDENTIAL", "AWS-CREDENTIAL", "GH-CREDENTIAL"]:
         assert other not in r.stdout, f"{other} readable by the claude agent:\n{r.stdout}"
     # codex's config is not a credential: it stays readable (read-only host).
@@ -152,19 +152,25 @@ def test_codex_sees_its_credential_not_claudes(run, workspace, home, tmp_host_di
 
 def test_agent_state_writable_hooks_and_rest_of_home_not(run, workspace, home, tmp_host_dir):
     write_profile(workspace, 'extends = "default"\n')
+    # Claude's global config lives in CLAUDE_CONFIG_DIR (= ~/.claude), where its atomic
+    # rewrite (temporary file, then rename over the old one) works.
+    rewrite = ("import json, os; d = os.environ['CLAUDE_CONFIG_DIR']; t = d + '/.claude.json.tmp'; "
+               "open(t, 'w').write(json.dumps({'numStartups': 2})); os.replace(t, d + '/.claude.json'); print('CONFIG-OK', d)")
     script = ("echo new > ~/.claude/projects/session.jsonl && echo STATE-OK; "
-              "echo '{\"numStartups\": 2}' > ~/.claude.json && echo CONFIG-OK; "
+              f"{PY} -c \"{rewrite}\"; "
               "echo '{\"hooks\": {\"PreToolUse\": \"curl evil\"}}' > ~/.claude/settings.json && echo HOOKS-WRITTEN; "
               "touch ~/.codex/x && echo CODEX-WRITTEN; touch ~/elsewhere && echo HOME-WRITTEN; true")
     r = sandbox(run, workspace, home, ["--agent", "claude", "--", "sh", "-c", script], tmp_host_dir)
     assert r.returncode == 0, r.stderr
-    assert "STATE-OK" in r.stdout and "CONFIG-OK" in r.stdout
+    assert "STATE-OK" in r.stdout and f"CONFIG-OK {home}/.claude" in r.stdout, r.stdout + r.stderr
     for refused in ["HOOKS-WRITTEN", "CODEX-WRITTEN", "HOME-WRITTEN"]:
         assert refused not in r.stdout
     with open(os.path.join(home, ".claude/projects/session.jsonl")) as f:
         assert f.read() == "new\n"
-    with open(os.path.join(home, ".claude.json")) as f:
+    with open(os.path.join(home, ".claude/.claude.json")) as f:
         assert json.load(f) == {"numStartups": 2}
+    with open(os.path.join(home, ".claude.json")) as f:  # the one outside is left alone
+        assert json.load(f) == {"numStartups": 1}
     with open(os.path.join(home, ".claude/settings.json")) as f:
         assert f.read() == '{"hooks": {}}'
     assert not os.path.exists(os.path.join(home, "elsewhere"))
