@@ -242,6 +242,11 @@ def test_banner_names_the_agent_profile(run, workspace, home, tmp_host_dir):
     assert "agent profile gemini layered under" in r.stderr
     assert "generativelanguage.googleapis.com:443" in r.stderr
     assert "builtin:agents/gemini <- builtin:default <- " in r.stderr
+    # This HOME has no opencode state: the run goes on without it and says so.
+    r = sandbox(run, workspace, home, ["-v", "--agent", "opencode", "--", "true"], tmp_host_dir, "opencode.jsonl")
+    assert r.returncode == 0, r.stderr
+    assert "writable nothing (none of its state exists yet)" in r.stderr
+    assert "skipped (missing): ~/.config/opencode, ~/.local/share/opencode" in r.stderr
     # A blocked read gets the end summary; with --quiet there is neither banner nor summary
     # (the audit log still has the record).
     command = ["--agent", "gemini", "--", "sh", "-c", "cat ~/.codex/auth.json ~/.aws/credentials 2>/dev/null; true"]
@@ -261,3 +266,13 @@ def test_unknown_agent_is_an_error_and_nothing_runs(run, workspace, home, tmp_ho
     assert r.returncode == 2
     assert "unknown agent 'vim'" in r.stderr and "claude" in r.stderr
     assert not os.path.exists(marker)
+
+
+def test_profile_show_prints_the_layered_policy(run, workspace, home):
+    write_profile(workspace, 'extends = "default"\n[network]\negress = ["github.com:443"]\n')
+    r = run(["profile", "show", "--agent", "codex", "--json"], workspace, env=sandbox_env({"HOME": home}))
+    assert r.returncode == 0, r.stderr
+    policy = json.loads(r.stdout)
+    assert policy["network"]["egress"] == ["api.openai.com:443", "chatgpt.com:443", "auth.openai.com:443", "github.com:443"]
+    assert "~/.codex/auth.json" in policy["secrets"]["allow_files"]
+    assert policy["sources"][0] == "builtin:agents/codex"
