@@ -27,7 +27,8 @@ struct Interlock: ParsableCommand {
         }
         if arguments.first == "run" || arguments.first == "exec" { Prewarm.start() }
         if arguments.first == "run", let run = RunFastPath.parse(Array(arguments.dropFirst())) {
-            Launcher.run(options: run.options, command: run.command, verbose: run.verbose, audit: run.audit, learn: run.learn)
+            Launcher.run(options: run.options, command: run.command, verbose: run.verbose && !run.quiet, audit: run.audit,
+                         learn: run.learn, quiet: run.quiet)
         }
         main(arguments)
     }

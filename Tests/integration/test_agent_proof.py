@@ -188,6 +188,7 @@ def agent_env(home, state, extra=None):
 def mini_args(mini, api_base, output):
     return [mini, "-c", "mini_textbased.yaml", "-c", "model.model_class=litellm_textbased",
             "-c", f"model.model_kwargs.api_base={api_base}", "-m", "openai/scripted",
+            "-c", "agent.step_limit=8",  # a broken run ends instead of looping on the last reply
             "-t", "Fix add() in calc.py", "-y", "--exit-immediately", "-o", output]
 
 
@@ -230,8 +231,10 @@ def test_whole_agent_wrapped(run, mini, model, project, home, tmp_host_dir):
     state = os.path.join(tmp_host_dir, "state")
     os.makedirs(state)
     output = os.path.join(project, ".mini-trajectory.json")
+    env = agent_env(home, state)
+    assert run(["profile", "trust"], project, env=env).returncode == 0  # in this run's own state directory
     r = run(["run", "--audit", audit, "--", *mini_args(mini, f"http://model.test:{model.port}/v1", output)],
-            project, env=agent_env(home, state), timeout=600)
+            project, env=env, timeout=600)
     transcript = r.stdout + r.stderr
     assert r.returncode == 0, transcript[-6000:]
     # The model's host was reached through the proxy, by name.
@@ -258,6 +261,7 @@ def test_tools_only_through_interlock_shell(interlock, mini, model, project, hom
     state = os.path.join(tmp_host_dir, "state")
     os.makedirs(state)
     env = agent_env(home, state, {"SHELL": os.path.join(bindir, "interlock-shell"), "PYTHONPATH": tmp_host_dir})
+    assert subprocess.run([interlock, "profile", "trust"], cwd=project, env=env, capture_output=True).returncode == 0
     output = os.path.join(tmp_host_dir, "trajectory.json")
     args = mini_args(mini, f"http://127.0.0.1:{model.port}/v1", output)
     r = subprocess.run([*args, "--environment-class", "shell_environment.ShellEnvironment"], cwd=project, env=env,
