@@ -6,10 +6,13 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "interlock", targets: ["interlock"]),
+        // `interlock mcp` execs it: the MCP SDK needs Foundation, which `interlock run` does not load.
+        .executable(name: "interlock-mcp", targets: ["interlock-mcp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // System libraries, linked for real: libseccomp compiles filters, libcap names capabilities.
@@ -34,6 +37,7 @@ let package = Package(
             "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit", "InterlockSecrets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "interlock-mcp", dependencies: [.product(name: "MCP", package: "swift-sdk")]),
         .testTarget(name: "InterlockProfileTests", dependencies: ["InterlockProfile"]),
         .testTarget(name: "InterlockSeccompTests", dependencies: ["InterlockSeccomp", "InterlockProfile"]),
         .testTarget(name: "InterlockSecretsTests", dependencies: ["InterlockSecrets", "InterlockProfile"]),

@@ -151,6 +151,26 @@ path = "~/.config/git/config"
 reason = "global git hooksPath, aliases and filters run commands in every repository"
 
 [[protect]]
+path = "~/.claude/settings.json"
+reason = "Claude Code user hooks and MCP servers: commands the agent runs, unsandboxed when it runs outside"
+
+[[protect]]
+path = "~/.codex/config.toml"
+reason = "Codex MCP servers and notify commands it starts"
+
+[[protect]]
+path = "~/.gemini/settings.json"
+reason = "Gemini CLI MCP servers and hooks it starts"
+
+[[protect]]
+path = "~/.cursor/mcp.json"
+reason = "Cursor MCP servers it starts"
+
+[[protect]]
+path = "~/.config/opencode/opencode.json"
+reason = "opencode MCP servers and commands it starts"
+
+[[protect]]
 path = "~/.local/state/interlock"
 reason = "Interlock's audit logs and profile trust records"
 

@@ -23,7 +23,9 @@ public enum ProfileLoader {
     ///   Otherwise a built-in name (no slash and no ".toml" suffix, e.g. "default", "strict") or a
     ///   path to a file.
     /// `environment`: explicit env name, or nil.
-    public static func load(reference: String?, searchFrom: String, environment: String?) throws(ProfileError) -> Policy {
+    /// `agent`: an agent profile layered under everything else (the project adds to it and wins).
+    public static func load(reference: String?, searchFrom: String, environment: String?,
+                            agent: AgentProfile? = nil) throws(ProfileError) -> Policy {
         let root: ProfileReference
         if let reference {
             root = try resolveRoot(reference)
@@ -32,7 +34,7 @@ public enum ProfileLoader {
         } else {
             root = ProfileReference(kind: .builtin("default"), display: "builtin:default")
         }
-        return try resolve(root: root, environment: environment)
+        return try resolve(root: root, environment: environment, agent: agent)
     }
 
     /// Discovery only: the path of the nearest `.interlock.toml` at or above `directory`, or nil.
@@ -139,7 +141,7 @@ public enum ProfileLoader {
         }
     }
 
-    static func resolve(root: ProfileReference, environment: String?) throws(ProfileError) -> Policy {
+    static func resolve(root: ProfileReference, environment: String?, agent: AgentProfile? = nil) throws(ProfileError) -> Policy {
         // Most derived first.
         var chain: [(reference: ProfileReference, profile: ParsedProfile)] = []
         var identities: [String] = []
@@ -182,7 +184,7 @@ public enum ProfileLoader {
         }
         let chosen = environment ?? defaultEnvironment
 
-        var merged = ProfileLayer()
+        var merged = agent?.layer ?? ProfileLayer()
         for entry in chain.reversed() { merged.merge(entry.profile.base) }
         if let chosen {
             var overlay = ProfileLayer()
@@ -193,7 +195,7 @@ public enum ProfileLoader {
         }
 
         var policy = merged.policy()
-        policy.sources = chain.reversed().map(\.reference.source)
+        policy.sources = (agent.map { [$0.source] } ?? []) + chain.reversed().map(\.reference.source)
         policy.environment = chosen
         policy.environments = sortedEnvironments
         if case .file(let path) = root.kind { policy.profileDirectory = Paths.directory(of: path) }

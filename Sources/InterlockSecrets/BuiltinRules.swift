@@ -322,6 +322,17 @@ name = "mysql option file"
 paths = ["~/.my.cnf", "~/.mylogin.cnf"]
 reason = "MySQL passwords"
 
+# Home: AI coding agents (each agent profile in profiles/agents grants its own one back)
+
+[[home]]
+id = "ai-agents"
+name = "coding agent credential"
+paths = [
+    "~/.claude/.credentials.json", "~/.codex/auth.json", "~/.config/cursor/auth.json",
+    "~/.gemini/oauth_creds.json", "~/.aider.conf.yml", "~/.local/share/opencode/auth.json",
+]
+reason = "model API keys and OAuth sessions of another agent (or of this one, unless its agent profile is layered)"
+
 # Home: browsers
 
 [[home]]

@@ -12,7 +12,7 @@ struct Interlock: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interlock",
         abstract: "Run AI coding agents and their tools in a sandbox defined by a per-project profile.",
-        subcommands: [Run.self, Exec.self, Init.self, ProfileCommand.self, SecretsCommand.self, AuditCommand.self, Replay.self, Doctor.self]
+        subcommands: [Run.self, Exec.self, Mcp.self, Init.self, ProfileCommand.self, SecretsCommand.self, AuditCommand.self, Replay.self, Doctor.self]
     )
 
     /// Invoked through a link named `interlock-shell` (SHELL=…/interlock-shell), behave as `exec`.
@@ -21,10 +21,14 @@ struct Interlock: ParsableCommand {
         var arguments = Array(CommandLine.arguments.dropFirst())
         if CommandLine.arguments.first?.split(separator: "/").last == "interlock-shell" {
             arguments = ["exec", "--"] + arguments
+        } else if let first = arguments.first, AgentProfile.names.contains(first) {
+            // `interlock claude ARGS…` = `interlock run --agent claude -- claude ARGS…`
+            arguments = ["run", "--agent", first, "--"] + arguments
         }
         if arguments.first == "run" || arguments.first == "exec" { Prewarm.start() }
         if arguments.first == "run", let run = RunFastPath.parse(Array(arguments.dropFirst())) {
-            Launcher.run(options: run.options, command: run.command, verbose: run.verbose, audit: run.audit, learn: run.learn)
+            Launcher.run(options: run.options, command: run.command, verbose: run.verbose && !run.quiet, audit: run.audit,
+                         learn: run.learn, quiet: run.quiet)
         }
         main(arguments)
     }
@@ -41,6 +45,21 @@ struct ProfileOptions: ParsableArguments {
     @Option(name: .long, help: "The writable workspace. Default: the directory holding the project profile, else the current directory.")
     var workspace: String?
 
+    @Option(name: .long, help: "Layer an agent profile under the project profile: \(AgentProfile.names.joined(separator: ", ")).")
+    var agent: String?
+
+    /// The agent profile asked for, without the state paths that do not exist on this host.
+    func agentProfile() throws(LaunchError) -> (AgentProfile, skipped: [String])? {
+        guard let agent else { return nil }
+        do {
+            let home = Shell.home()
+            return try AgentProfile.named(agent).expandingHome(home).keepingExistingPaths { path in
+                var st = stat()
+                return lstat(path.hasPrefix("~/") ? home + path.dropFirst(1) : path, &st) == 0
+            }
+        } catch { throw .profile(error) }
+    }
+
     /// The resolved policy and the workspace it applies to.
     func resolve() throws(LaunchError) -> (Policy, workspace: String) {
         let cwd = Shell.currentDirectory()
@@ -52,9 +71,10 @@ struct ProfileOptions: ParsableArguments {
             }
             explicitWorkspace = real
         }
+        let agent = try agentProfile()?.0
         let policy: Policy
         do {
-            policy = try ProfileLoader.load(reference: profile, searchFrom: explicitWorkspace ?? cwd, environment: env)
+            policy = try ProfileLoader.load(reference: profile, searchFrom: explicitWorkspace ?? cwd, environment: env, agent: agent)
         } catch {
             throw .profile(error)
         }
@@ -145,13 +165,16 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Learn mode: record syscalls the profile would block, but let them run. Not a security boundary.")
     var learn = false
 
+    @Flag(name: .shortAndLong, help: "No banner and no summary at exit (the audit log still records everything).")
+    var quiet = false
+
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
     var command: [String] = []
 
     func run() throws {
         var command = command
         if command.first == "--" { command.removeFirst() }
-        Launcher.run(options: options, command: command, verbose: verbose, audit: audit, learn: learn)
+        Launcher.run(options: options, command: command, verbose: verbose && !quiet, audit: audit, learn: learn, quiet: quiet)
     }
 }
 
@@ -188,7 +211,7 @@ enum Trust {
     }
 
     static func files(_ policy: Policy) -> [String] {
-        policy.sources + (policy.syscalls.importPath.map { [$0] } ?? [])
+        policy.sources.filter { !$0.hasPrefix("builtin:agents/") } + (policy.syscalls.importPath.map { [$0] } ?? [])
     }
 
     /// `named`: the user gave the profile on the command line (`--profile PATH`): naming it is

@@ -9,7 +9,7 @@ import InterlockSecrets
 
 /// One sandboxed run, from the resolved profile to the exit status: what `run` and `exec` share.
 enum Launcher {
-    static func run(options: ProfileOptions, command: [String], verbose: Bool, audit: String?, learn: Bool) -> Never {
+    static func run(options: ProfileOptions, command: [String], verbose: Bool, audit: String?, learn: Bool, quiet: Bool = false) -> Never {
         var (policy, workspace): (Policy, String)
         do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
         if learn { policy.syscalls.mode = .learn }
@@ -31,8 +31,12 @@ enum Launcher {
             Shell.fail(.setup("\(error)"))
         }
         let cgroups = CgroupHost.detect()
+        let notice = !quiet && isatty(2) == 1
+            ? SlowStepNotice(after: 1, "scanning \(workspace) and your home for credentials… (a first scan takes a while; later runs use the cache)")
+            : nil
         let secrets = SecretsScanner.scan(home: Shell.realPath(Shell.home()) ?? Shell.home(), workspace: workspace,
                                           environment: environment, policy: policy.secrets, cacheDirectory: Shell.scanCacheDirectory())
+        notice?.finish("scanned \(secrets.scanStats.filesVisited) files; \(secrets.hidden.count) credential\(secrets.hidden.count == 1 ? "" : "s") hidden")
         StartupTrace.mark("secrets scan (\(secrets.scanStats.filesVisited) files, \(secrets.scanStats.cacheHits) cached)")
         var plan: LaunchPlan
         do {
@@ -51,6 +55,14 @@ enum Launcher {
         if verbose {
             Shell.printError("profile \(policy.sources.joined(separator: " <- "))\(policy.environment.map { ", env \($0)" } ?? ""); workspace \(workspace)")
             for warning in secrets.warnings { Shell.printError("secrets: \(warning)") }
+        }
+        if let found = try? options.agentProfile(), !quiet, verbose || isatty(2) == 1 {
+            // Which grants came from the agent profile, so the user can tell them from the project's.
+            let (agent, skipped) = found
+            let project = policy.sources.last ?? "builtin:default"
+            Shell.printError("agent profile \(agent.name) layered under \(project): egress \(agent.egress.joined(separator: ", ")); writable \(agent.readWrite.isEmpty ? "nothing (none of its state exists yet)" : agent.readWrite.joined(separator: ", ")); credential \(agent.allowFiles.joined(separator: ", "))\(skipped.isEmpty ? "" : "; skipped (missing): " + skipped.joined(separator: ", "))")
+        }
+        if verbose {
             Shell.printError("hiding \(secrets.hidden.count) credential file\(secrets.hidden.count == 1 ? "" : "s") (\(secrets.granted.count) granted), \(secrets.scrubbedEnvironment.count) secret env var\(secrets.scrubbedEnvironment.count == 1 ? "" : "s"); \(plan.mounts.hiddenPaths.count) masks in all; seccomp: \(plan.seccomp.ruleCount) rules; egress: \(policy.network.egress.count) entries through the proxy")
         }
         do {
@@ -61,7 +73,7 @@ enum Launcher {
             let blocked = outcome.blockedSyscalls
             let refused = outcome.refusedConnections
             let protectedWrites = outcome.protectedWrites
-            if verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 || !refused.isEmpty || !protectedWrites.isEmpty {
+            if !quiet, verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 || !refused.isEmpty || !protectedWrites.isEmpty {
                 let total = blocked.values.reduce(0, +)
                 let names = blocked.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key)\($0.value > 1 ? " ×\($0.value)" : "")" }
                 var parts: [String] = []

@@ -8,10 +8,11 @@ enum RunFastPath {
         var verbose = false
         var audit: String? = nil
         var learn = false
+        var quiet = false
         var command: [String] = []
     }
 
-    /// `[--profile P] [--env E] [--workspace W] [--audit F] [-v|--verbose] [--learn] -- COMMAND…`
+    /// `[--profile P] [--env E] [--workspace W] [--agent A] [--audit F] [-v|--verbose] [-q|--quiet] [--learn] -- COMMAND…`
     /// (options also as `--name=value`), or nil.
     static func parse(_ arguments: [String]) -> Parsed? {
         var values: [String: String] = [:]
@@ -25,12 +26,14 @@ enum RunFastPath {
                 parsed.options.profile = values["profile"]
                 parsed.options.env = values["env"]
                 parsed.options.workspace = values["workspace"]
+                parsed.options.agent = values["agent"]
                 parsed.audit = values["audit"]
                 return parsed
             }
             switch argument {
             case "-v", "--verbose": parsed.verbose = true
             case "--learn": parsed.learn = true
+            case "-q", "--quiet": parsed.quiet = true
             default:
                 guard argument.hasPrefix("--") else { return nil }
                 let body = argument.dropFirst(2)
@@ -44,7 +47,7 @@ enum RunFastPath {
                     guard index < arguments.count, !arguments[index].hasPrefix("-") else { return nil }
                     value = arguments[index]
                 }
-                guard ["profile", "env", "workspace", "audit"].contains(name), values[name] == nil, !value.isEmpty else { return nil }
+                guard ["profile", "env", "workspace", "agent", "audit"].contains(name), values[name] == nil, !value.isEmpty else { return nil }
                 values[name] = value
             }
             index += 1

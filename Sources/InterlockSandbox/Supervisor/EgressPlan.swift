@@ -46,10 +46,13 @@ public struct EgressPlan: Sendable {
 
     /// What tools inside read to find the proxy.
     public static let environment: [String] = {
-        let http = "http://127.0.0.1:\(proxyPort)", socks = "socks5h://127.0.0.1:\(proxyPort)"
+        // ALL_PROXY is http:// too: httpx (the OpenAI and Anthropic Python SDKs, litellm) builds a
+        // transport for every proxy variable and fails without its optional SOCKS package.
+        // SOCKS5 stays available on the same port for clients configured with it explicitly.
+        let http = "http://127.0.0.1:\(proxyPort)"
         return [
             "HTTP_PROXY=\(http)", "HTTPS_PROXY=\(http)", "http_proxy=\(http)", "https_proxy=\(http)",
-            "ALL_PROXY=\(socks)", "all_proxy=\(socks)",
+            "ALL_PROXY=\(http)", "all_proxy=\(http)",
             "NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1",
             "npm_config_proxy=\(http)", "npm_config_https_proxy=\(http)", "PIP_PROXY=\(http)",
         ]
