@@ -306,6 +306,7 @@ fig7() {
             echo "deny = $(toml_list "${names[@]:0:n}")"
         } >"$ws/.interlock.toml"
         "$BIN" profile check --workspace "$ws" >>"$LOG" 2>&1
+        "$BIN" profile trust --workspace "$ws" >>"$LOG" 2>&1
         # The hidden files really are hidden, and the command still runs.
         (cd "$ws" && "$BIN" run --audit /dev/null -- cat h/f0 </dev/null 2>>"$LOG" | grep -q secret) && { echo "N=$n: h/f0 readable inside" >>"$LOG"; return 1; }
         (cd "$ws" && "$BIN" run --audit /dev/null -- /bin/true </dev/null >/dev/null 2>>"$LOG")
@@ -318,6 +319,7 @@ fig7() {
     grep -v '^hidden' "$T/grow100/.interlock.toml" >"$T/grow100s/.interlock.toml"
     for ws in "$T/grow100h" "$T/grow100s"; do
         "$BIN" profile check --workspace "$ws" >>"$LOG" 2>&1
+        "$BIN" profile trust --workspace "$ws" >>"$LOG" 2>&1
         (cd "$ws" && "$BIN" run --audit /dev/null -- /bin/true </dev/null >/dev/null 2>>"$LOG")
     done
     cmds+=(-n "N = 100 hidden paths only" "$BIN run --workspace $T/grow100h --audit /dev/null -- /bin/true")
