@@ -60,6 +60,7 @@ extension Policy {
             "capabilities": .object([
                 "keep": .strings(capabilities.keep),
             ]),
+            "inspection": inspection.json,
         ]).rendered(indent: "") + "\n"
     }
 
@@ -153,7 +154,7 @@ extension Policy {
 }
 
 /// Just enough JSON to print a policy.
-private indirect enum JSON {
+indirect enum JSON {
     case null
     case bool(Bool)
     case number(String)

@@ -240,6 +240,7 @@ struct ProfileLayer: Equatable {
     var pids: Int?
     var cpu: Double?
     var openFiles: Int?
+    var inspection = InspectionPolicy()
 
     /// `child` over `self`: its single values replace, its arrays append.
     mutating func merge(_ child: ProfileLayer) {
@@ -290,6 +291,11 @@ struct ProfileLayer: Equatable {
         pids = child.pids ?? pids
         cpu = child.cpu ?? cpu
         openFiles = child.openFiles ?? openFiles
+        inspection.http += child.inspection.http.filter { !inspection.http.contains($0) }
+        inspection.credentials += child.inspection.credentials.filter { !inspection.credentials.contains($0) }
+        inspection.upstreamCA = child.inspection.upstreamCA ?? inspection.upstreamCA
+        inspection.askTimeout = child.inspection.askTimeout ?? inspection.askTimeout
+        inspection.foundTokens = child.inspection.foundTokens ?? inspection.foundTokens
     }
 
     func policy() -> Policy {
@@ -304,7 +310,7 @@ struct ProfileLayer: Equatable {
             syscalls: syscalls,
             network: NetworkPolicy(egress: egress, deny: networkDeny, hosts: hosts, unixSockets: unixSockets),
             limits: LimitsPolicy(memory: memory, pids: pids, cpu: cpu, openFiles: openFiles),
-            capabilities: CapabilitiesPolicy(keep: keepCapabilities))
+            capabilities: CapabilitiesPolicy(keep: keepCapabilities), inspection: inspection)
     }
 }
 
@@ -318,16 +324,18 @@ struct ParsedProfile {
 
 /// The profile schema: which keys exist, what type each has, what values are valid.
 enum ProfileSchema {
-    static let topLevelKeys = ["capabilities", "default_env", "env", "extends", "filesystem", "limits", "network", "secrets", "syscalls"]
+    static let topLevelKeys = ["capabilities", "credentials", "default_env", "env", "extends", "filesystem", "http", "limits", "network", "secrets", "syscalls"]
     static let sectionKeys: [String: [String]] = [
         "filesystem": ["hidden", "read_only", "read_write", "tmpfs", "unprotect"],
         "secrets": ["allow_env", "allow_files", "discover", "set_env"],
         "syscalls": ["allow", "baseline", "deny", "import", "mode", "on_deny", "rules"],
-        "network": ["deny", "egress", "hosts", "unix_sockets"],
+        "network": ["ask_timeout", "deny", "egress", "found_tokens", "hosts", "unix_sockets", "upstream_ca"],
         "limits": ["cpu", "memory", "open_files", "pids"],
         "capabilities": ["keep"],
     ]
     static let sectionNames = ["capabilities", "filesystem", "limits", "network", "secrets", "syscalls"]
+    /// Arrays of tables: `[[http]]`, `[[credentials]]` (and `[[env.NAME.http]]`, …).
+    static let arraySectionNames = ["credentials", "http"]
     static let ruleKeys = ["action", "args", "syscall"]
     static let argumentKeys = ["index", "mask", "op", "value"]
     static let argumentIndexRange: ClosedRange<Int64> = 0...5
@@ -349,7 +357,7 @@ enum ProfileSchema {
     }
 }
 
-private struct SchemaReader {
+struct SchemaReader {
     let file: String
     let directory: String?
 
@@ -372,6 +380,10 @@ private struct SchemaReader {
                     }
                     var layer = ProfileLayer()
                     for (sectionName, content) in try table(section).entries {
+                        if ProfileSchema.arraySectionNames.contains(sectionName) {
+                            try readInspection(sectionName, content, into: &layer)
+                            continue
+                        }
                         guard ProfileSchema.sectionNames.contains(sectionName) else {
                             throw fail(content, Messages.unknownKey(sectionName, valid: ProfileSchema.sectionNames))
                         }
@@ -379,6 +391,8 @@ private struct SchemaReader {
                     }
                     profile.environments.append((name, layer))
                 }
+            case "http", "credentials":
+                try readInspection(key, value, into: &profile.base)
             default:
                 guard ProfileSchema.sectionNames.contains(key) else {
                     throw fail(value, Messages.unknownKey(key, valid: ProfileSchema.topLevelKeys))
@@ -444,6 +458,9 @@ private struct SchemaReader {
             case ("network", "deny"): layer.networkDeny += try strings(value) { egressEntryProblem($0, list: "deny") }
             case ("network", "hosts"): try readHosts(value, into: &layer.hosts)
             case ("network", "unix_sockets"): layer.unixSockets += try paths(value)
+            case ("network", "upstream_ca"): layer.inspection.upstreamCA = try upstreamCA(value)
+            case ("network", "ask_timeout"): layer.inspection.askTimeout = try integer(value, name: "ask_timeout", in: 1...86_400)
+            case ("network", "found_tokens"): layer.inspection.foundTokens = try choice(value, ["deny", "ask", "off"])
             case ("limits", "memory"): layer.memory = try memory(value)
             case ("limits", "pids"): layer.pids = try integer(value, name: "pids", in: ProfileSchema.pidsRange)
             case ("limits", "cpu"): layer.cpu = try cpu(value)
