@@ -280,3 +280,43 @@ public enum GraphQLPattern {
         return nil
     }
 }
+
+// Unset optionals are written as `null`, like the rest of the policy (see `Policy.encode`).
+extension InspectionPolicy {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(http, forKey: .http)
+        try c.encode(credentials, forKey: .credentials)
+        try c.encode(upstreamCA, forKey: .upstreamCA)
+        try c.encode(askTimeout, forKey: .askTimeout)
+        try c.encode(foundTokens, forKey: .foundTokens)
+    }
+}
+
+extension HTTPRuleEntry {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(host, forKey: .host)
+        try c.encode(action, forKey: .action)
+        try c.encode(methods, forKey: .methods)
+        try c.encode(path, forKey: .path)
+        try c.encode(headers, forKey: .headers)
+        try c.encode(graphql, forKey: .graphql)
+        try c.encode(name, forKey: .name)
+        try c.encode(source, forKey: .source)
+    }
+}
+
+extension CredentialEntry {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(host, forKey: .host)
+        try c.encode(header, forKey: .header)
+        try c.encode(value, forKey: .value)
+        try c.encode(file, forKey: .file)
+        try c.encode(jsonPointer, forKey: .jsonPointer)
+        try c.encode(env, forKey: .env)
+        try c.encode(onPresent, forKey: .onPresent)
+        try c.encode(source, forKey: .source)
+    }
+}
