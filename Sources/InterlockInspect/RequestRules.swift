@@ -56,6 +56,22 @@ struct RequestRules {
                 guard let value = request.header(name), Glob.matches(pattern, value, pathMode: false) else { headersMatch = false; break }
             }
             guard headersMatch else { continue }
+            if !rule.params.isEmpty {
+                if request.bodyTooLarge {
+                    consider(RuleDecision(action: .deny, rule: rule, what: plain, problem: "the body is larger than Interlock inspects"))
+                    continue
+                }
+                let fields = Self.parameters(of: request)
+                let matched = rule.params.allSatisfy { name, pattern in
+                    fields.contains { $0.0 == name && Glob.matches(pattern, $0.1, pathMode: false) }
+                }
+                guard matched else { continue }
+                if rule.graphql.isEmpty {
+                    let shown = rule.params.keys.sorted().compactMap { name in fields.first { $0.0 == name }.map { "\(name)=\($0.1)" } }
+                    consider(RuleDecision(action: rule.action, rule: rule, what: "\(request.method) \(shown.joined(separator: " "))"))
+                    continue
+                }
+            }
             guard !rule.graphql.isEmpty else {
                 consider(RuleDecision(action: rule.action, rule: rule, what: plain))
                 continue
@@ -72,6 +88,15 @@ struct RequestRules {
             }
         }
         return best ?? RuleDecision(action: .allow, rule: nil, what: plain)
+    }
+
+    /// URL query parameters, then form body fields.
+    static func parameters(of request: InspectedRequest) -> [(String, String)] {
+        var fields = request.query.map { FormEncoding.fields($0) } ?? []
+        if (request.header("content-type") ?? "").lowercased().hasPrefix("application/x-www-form-urlencoded") {
+            fields += FormEncoding.fields(String(decoding: request.body, as: UTF8.self)[...])
+        }
+        return fields
     }
 
     static func rank(_ action: HTTPRuleEntry.Action) -> Int {
@@ -95,6 +120,7 @@ struct RequestRules {
 enum HostPattern {
     /// `name` exactly, or `*.suffix` for any name below suffix.
     static func matches(_ pattern: String, _ host: String) -> Bool {
+        if pattern == "*" { return true }
         if pattern.hasPrefix("*.") { return host.hasSuffix(pattern.dropFirst(1)) }
         return pattern == host
     }

@@ -24,7 +24,7 @@ public struct InspectionPolicy: Sendable, Codable, Equatable {
     /// Hosts whose requests are inspected, lowercased, in profile order.
     public var inspectedHosts: [String] {
         var hosts: [String] = []
-        for host in http.map(\.host) + credentials.map(\.host) where !hosts.contains(host) { hosts.append(host) }
+        for host in http.map(\.host) + credentials.map(\.host) where host != "*" && !hosts.contains(host) { hosts.append(host) }
         return hosts
     }
 
@@ -35,7 +35,8 @@ public struct InspectionPolicy: Sendable, Codable, Equatable {
 /// rule wins (deny, then ask, then allow); a request no rule matches is allowed.
 public struct HTTPRuleEntry: Sendable, Codable, Equatable {
     public enum Action: String, Sendable, Codable, CaseIterable { case allow, ask, deny }
-    /// `name` or `*.suffix`, lowercased.
+    /// `name` or `*.suffix`, lowercased; `*` applies the rule to every host something else
+    /// has inspected (it inspects nothing by itself).
     public var host: String
     public var action: Action
     /// Uppercased; empty means any.
@@ -47,11 +48,14 @@ public struct HTTPRuleEntry: Sendable, Codable, Equatable {
     /// `TYPE FIELD` patterns (`mutation volumeDelete`, `mutation *Delete`, `* *`): TYPE is
     /// query, mutation, subscription or `*`; FIELD a glob on a top-level field's name (not its alias).
     public var graphql: [String] = []
+    /// Name → glob on the value of a URL query parameter or `application/x-www-form-urlencoded`
+    /// body field of that name (`Action = "Delete*"` for AWS query APIs).
+    public var params: [String: String] = [:]
     public var name: String?
     /// `FILE:LINE` of the rule.
     public var source: String
 
-    enum CodingKeys: String, CodingKey { case host, action, methods = "method", path, headers, graphql, name, source }
+    enum CodingKeys: String, CodingKey { case host, action, methods = "method", path, headers, graphql, params, name, source }
 
     public init(host: String, action: Action, methods: [String] = [], path: String? = nil, headers: [String: String] = [:],
                 graphql: [String] = [], name: String? = nil, source: String) {
@@ -108,7 +112,8 @@ extension InspectionPolicy {
             let fields: [String: JSON] = [
                 "host": .string(rule.host), "action": .string(rule.action.rawValue), "method": .strings(rule.methods),
                 "path": optional(rule.path), "headers": .object(rule.headers.mapValues(JSON.string)),
-                "graphql": .strings(rule.graphql), "name": optional(rule.name), "source": .string(rule.source),
+                "graphql": .strings(rule.graphql), "params": .object(rule.params.mapValues(JSON.string)),
+                "name": optional(rule.name), "source": .string(rule.source),
             ]
             return .object(fields)
         }
@@ -132,7 +137,7 @@ extension InspectionPolicy {
 // MARK: - Reading
 
 extension SchemaReader {
-    static let httpKeys = ["action", "graphql", "headers", "host", "method", "name", "path"]
+    static let httpKeys = ["action", "graphql", "headers", "host", "method", "name", "params", "path"]
     static let credentialKeys = ["env", "file", "header", "host", "json_pointer", "on_present", "value"]
 
     /// `[[http]]` or `[[credentials]]` (base or in an environment).
@@ -152,7 +157,7 @@ extension SchemaReader {
             guard let hostValue = fields["host"] else {
                 throw ProfileError(file: file, line: element.line, key: TOMLKey.render(element.path) + ".host", message: "missing key 'host'")
             }
-            let host = try inspectedHost(hostValue)
+            let host = try inspectedHost(hostValue, allowAny: section == "http")
             if section == "http" {
                 var rule = HTTPRuleEntry(host: host, action: .allow, source: source)
                 if let v = fields["action"] { rule.action = HTTPRuleEntry.Action(rawValue: try choice(v, HTTPRuleEntry.Action.allCases.map(\.rawValue))) ?? .deny }
@@ -178,6 +183,12 @@ extension SchemaReader {
                     if let one = v.string { patterns = [one] } else { patterns = try strings(v) { GraphQLPattern.problem($0) } }
                     if let problem = patterns.lazy.compactMap(GraphQLPattern.problem).first { throw fail(v, problem) }
                     rule.graphql = patterns
+                }
+                if let v = fields["params"] {
+                    for (name, field) in try table(v).entries {
+                        guard !name.isEmpty else { throw fail(field, "a parameter name is not empty") }
+                        rule.params[name] = try string(field)
+                    }
                 }
                 if let v = fields["name"] { rule.name = try nonEmptyString(v) }
                 layer.inspection.http.append(rule)
@@ -230,8 +241,9 @@ extension SchemaReader {
     }
 
     /// `name` or `*.suffix`: a host name, lowercased.
-    func inspectedHost(_ value: TOMLValue) throws(ProfileError) -> String {
+    func inspectedHost(_ value: TOMLValue, allowAny: Bool) throws(ProfileError) -> String {
         let text = try nonEmptyString(value)
+        if text == "*", allowAny { return "*" }
         let bare = text.hasPrefix("*.") ? String(text.dropFirst(2)) : text
         switch HostName.check(bare) {
         case .success(let host): return text.hasPrefix("*.") ? "*." + host : host
@@ -302,6 +314,7 @@ extension HTTPRuleEntry {
         try c.encode(path, forKey: .path)
         try c.encode(headers, forKey: .headers)
         try c.encode(graphql, forKey: .graphql)
+        try c.encode(params, forKey: .params)
         try c.encode(name, forKey: .name)
         try c.encode(source, forKey: .source)
     }

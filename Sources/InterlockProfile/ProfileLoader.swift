@@ -84,12 +84,17 @@ public enum ProfileLoader {
     }
 
     static func isBuiltinName(_ reference: String) -> Bool {
-        !reference.contains("/") && !reference.hasSuffix(".toml")
+        builtinText(reference) != nil || (!reference.contains("/") && !reference.hasSuffix(".toml"))
+    }
+
+    /// A built-in profile (`default`) or rule pack (`rules/railway`).
+    static func builtinText(_ name: String) -> String? {
+        BuiltinProfiles.all[name] ?? BuiltinRulePacks.all[name]
     }
 
     static func resolveRoot(_ reference: String) throws(ProfileError) -> ProfileReference {
         if isBuiltinName(reference) {
-            guard BuiltinProfiles.all[reference] != nil else {
+            guard builtinText(reference) != nil else {
                 throw ProfileError(file: ProfileError.commandLine, key: "--profile", message: Messages.unknownBuiltin(reference))
             }
             return ProfileReference(kind: .builtin(reference), display: "builtin:" + reference)
@@ -101,7 +106,7 @@ public enum ProfileLoader {
     static func resolveExtends(_ value: String, line: Int, from parent: ProfileReference) throws(ProfileError) -> ProfileReference {
         let error = { (message: String) in ProfileError(file: parent.display, line: line, key: "extends", message: message) }
         if isBuiltinName(value) {
-            guard BuiltinProfiles.all[value] != nil else { throw error(Messages.unknownBuiltin(value)) }
+            guard builtinText(value) != nil else { throw error(Messages.unknownBuiltin(value)) }
             return ProfileReference(kind: .builtin(value), display: "builtin:" + value)
         }
         guard case .file(let parentPath) = parent.kind else { throw error(Messages.builtinExtendsFile) }
@@ -118,7 +123,7 @@ public enum ProfileLoader {
     static func read(_ reference: ProfileReference, referrer: (file: String, line: Int)?) throws(ProfileError) -> ParsedProfile {
         switch reference.kind {
         case .builtin(let name):
-            guard let text = BuiltinProfiles.all[name] else {
+            guard let text = builtinText(name) else {
                 if let referrer {
                     throw ProfileError(file: referrer.file, line: referrer.line, key: "extends", message: Messages.unknownBuiltin(name))
                 }
@@ -142,26 +147,31 @@ public enum ProfileLoader {
     }
 
     static func resolve(root: ProfileReference, environment: String?, agent: AgentProfile? = nil) throws(ProfileError) -> Policy {
-        // Most derived first.
-        var chain: [(reference: ProfileReference, profile: ParsedProfile)] = []
-        var identities: [String] = []
-        var reference = root
-        var referrer: (file: String, line: Int)? = nil
-        while true {
+        // `extends` may name several profiles (`["default", "rules/railway"]`): each is applied,
+        // with what it extends, in order, and a profile reached twice is applied once (first).
+        var linearized: [(reference: ProfileReference, profile: ParsedProfile)] = []
+        var applied: Set<String> = []
+        var visiting: [(identity: String, display: String)] = []
+        func visit(_ reference: ProfileReference, referrer: (file: String, line: Int)?) throws(ProfileError) {
             let identity = reference.identity
-            if identities.contains(identity) {
-                let names = chain.map(\.reference.display) + [reference.display]
+            if visiting.contains(where: { $0.identity == identity }) {
                 throw ProfileError(file: referrer?.file ?? reference.display, line: referrer?.line, key: "extends",
-                                   message: Messages.cycle(names))
+                                   message: Messages.cycle(visiting.map(\.display) + [reference.display]))
             }
+            guard !applied.contains(identity) else { return }
             let profile = try read(reference, referrer: referrer)
-            chain.append((reference, profile))
-            identities.append(identity)
-            guard let extends = profile.extends else { break }
-            let next = try resolveExtends(extends.value, line: extends.line, from: reference)
-            referrer = (reference.display, extends.line)
-            reference = next
+            visiting.append((identity, reference.display))
+            for extends in profile.extends {
+                let next = try resolveExtends(extends.value, line: extends.line, from: reference)
+                try visit(next, referrer: (reference.display, extends.line))
+            }
+            visiting.removeLast()
+            applied.insert(identity)
+            linearized.append((reference, profile))
         }
+        try visit(root, referrer: nil)
+        // Most derived first.
+        let chain = Array(linearized.reversed())
 
         var environmentNames: Set<String> = []
         for entry in chain { environmentNames.formUnion(entry.profile.environments.map(\.name)) }
@@ -315,7 +325,7 @@ struct ProfileLayer: Equatable {
 }
 
 struct ParsedProfile {
-    var extends: Located<String>?
+    var extends: [Located<String>] = []
     var defaultEnvironment: Located<String>?
     var base = ProfileLayer()
     /// In document order.
@@ -370,7 +380,11 @@ struct SchemaReader {
         for (key, value) in document.entries {
             switch key {
             case "extends":
-                profile.extends = Located(value: try nonEmptyString(value), line: value.line)
+                if let array = value.array {
+                    for element in array { profile.extends.append(Located(value: try nonEmptyString(element), line: element.line)) }
+                } else {
+                    profile.extends = [Located(value: try nonEmptyString(value), line: value.line)]
+                }
             case "default_env":
                 profile.defaultEnvironment = Located(value: try string(value), line: value.line)
             case "env":

@@ -154,4 +154,40 @@ final class RequestRulesTests: XCTestCase {
         let b = try ca.serverContext(for: "api.test")
         XCTAssertTrue(a === b)
     }
+
+    func testRulePacksDecide() throws {
+        func pack(_ name: String) throws -> RequestRules {
+            let dir = "/tmp/interlock-pack-\(UInt32.random(in: 0...UInt32.max))"
+            mkdir(dir, 0o755)
+            defer { unlink(dir + "/p.toml"); rmdir(dir) }
+            let text = "extends = [\"\(name)\"]\n"
+            _ = text.withCString { c in fopen(dir + "/p.toml", "w").map { f in fputs(c, f); fclose(f) } }
+            return RequestRules(rules: try ProfileLoader.load(reference: dir + "/p.toml", searchFrom: dir, environment: nil).inspection.http)
+        }
+        func on(_ host: String, _ r: InspectedRequest) -> InspectedRequest { var r = r; r.host = host; return r }
+        let railway = try pack("rules/railway")
+        let incident = on("backboard.railway.app", request("POST", "/graphql/v2", body: #"{"query":"mutation volumeDelete($id: String!) { volumeDelete(volumeId: $id) }","variables":{"id":"v"}}"#))
+        let decision = railway.decide(incident)
+        XCTAssertEqual(decision.action, .deny)
+        XCTAssertEqual(decision.what, "mutation volumeDelete")
+        XCTAssertEqual(railway.decide(on("backboard.railway.app", request("POST", "/graphql/v2", body: #"{"query":"{ me { projects { edges { node { id } } } } }"}"#))).action, .allow)
+        XCTAssertEqual(railway.decide(on("backboard.railway.app", request("POST", "/graphql/v2", body: #"{"query":"mutation { deploymentRedeploy(id: \"d\") }"}"#))).action, .ask)
+
+        let aws = try pack("rules/aws")
+        XCTAssertEqual(aws.decide(on("ec2.us-east-1.amazonaws.com", request("POST", "/", body: "Action=TerminateInstances&InstanceId.1=i-1",
+                                                                          headers: [("content-type", "application/x-www-form-urlencoded")]))).action, .deny)
+        XCTAssertEqual(aws.decide(on("ec2.us-east-1.amazonaws.com", request("GET", "/?Action=DescribeInstances"))).action, .allow)
+        XCTAssertEqual(aws.decide(on("dynamodb.us-east-1.amazonaws.com", request("POST", "/", headers: [("x-amz-target", "DynamoDB_20120810.DeleteTable")]))).action, .deny)
+        XCTAssertEqual(aws.decide(on("s3.amazonaws.com", request("DELETE", "/bucket/key"))).action, .ask)
+
+        let github = try pack("rules/github")
+        XCTAssertEqual(github.decide(on("api.github.com", request("DELETE", "/repos/acme/app"))).action, .deny)
+        XCTAssertEqual(github.decide(on("api.github.com", request("DELETE", "/repos/acme/app/issues/comments/1"))).action, .ask)
+        XCTAssertEqual(github.decide(on("api.github.com", request("GET", "/repos/acme/app"))).action, .allow)
+
+        let kubernetes = try pack("rules/kubernetes")
+        XCTAssertEqual(kubernetes.decide(on("k8s.test", request("DELETE", "/api/v1/namespaces/prod/persistentvolumeclaims/data"))).action, .deny)
+        XCTAssertEqual(kubernetes.decide(on("k8s.test", request("DELETE", "/apis/apps/v1/namespaces/prod/deployments"))).action, .deny)
+        XCTAssertEqual(kubernetes.decide(on("k8s.test", request("GET", "/api/v1/pods"))).action, .allow)
+    }
 }

@@ -71,4 +71,30 @@ final class InspectionKeysTests: XCTestCase {
         XCTAssertTrue(error("[network]\nfound_tokens = \"maybe\"\n").hasPrefix("\(p):2: network.found_tokens:"))
         XCTAssertTrue(error("http = 3\n").contains("an array of tables"))
     }
+
+    func testExtendsTakesSeveralProfilesAndRulePacks() throws {
+        let policy = try load("extends = [\"default\", \"rules/railway\", \"rules/github\", \"rules/railway\"]\n")
+        XCTAssertEqual(policy.sources.first, "builtin:default")
+        XCTAssertTrue(policy.sources.contains("builtin:rules/railway"))
+        XCTAssertEqual(policy.sources.filter { $0 == "builtin:rules/railway" }.count, 1)
+        XCTAssertTrue(policy.inspection.inspectedHosts.contains("backboard.railway.app"))
+        XCTAssertTrue(policy.inspection.inspectedHosts.contains("api.github.com"))
+        XCTAssertTrue(policy.syscalls.baseline == "agent")
+        XCTAssertTrue(error("extends = [\"default\", \"rules/nope\"]\n").contains("rules/nope"))
+    }
+
+    func testRulePacksLoadAndMatchTheirFilesOnDisk() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let names = try FileManager.default.contentsOfDirectory(atPath: root.path + "/profiles/rules").filter { $0.hasSuffix(".toml") }
+        XCTAssertEqual(Set(names.map { "rules/" + $0.dropLast(5) }), Set(BuiltinRulePacks.all.keys), "run profiles/embed.sh")
+        for name in names {
+            let onDisk = try String(contentsOfFile: root.path + "/profiles/rules/" + name, encoding: .utf8)
+            XCTAssertEqual(BuiltinRulePacks.all["rules/" + name.dropLast(5)], onDisk, "run profiles/embed.sh")
+        }
+        for name in BuiltinRulePacks.all.keys {
+            let policy = try load("extends = [\"default\", \"\(name)\"]\n")
+            XCTAssertFalse(policy.inspection.http.isEmpty, name)
+        }
+        XCTAssertEqual(try load("extends = [\"rules/rest-delete\"]\n").inspection.inspectedHosts, [], "host = * inspects nothing by itself")
+    }
 }

@@ -24,6 +24,7 @@ from helpers.egress_servers import make_certificate
 
 API = "backboard.railway.test"
 OTHER = "other.railway.test"
+RAILWAY = "backboard.railway.app"  # the real API's name, mapped to loopback by network.hosts
 TOKEN = "rw_live_" + "Q7f3kP9zL2mX8vR4tB6nY1cW5hJ0aDsE"  # the brokered secret: never seen inside
 FOUND = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"  # a GitHub token the agent "found"
 
@@ -79,7 +80,7 @@ def certs():
     wrong = os.path.join(path, "wrong")
     os.makedirs(good)
     os.makedirs(wrong)
-    yield make_certificate(good, [API, OTHER]), make_certificate(wrong, [API, OTHER])
+    yield make_certificate(good, [API, OTHER, RAILWAY]), make_certificate(wrong, [API, OTHER, RAILWAY])
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -404,3 +405,47 @@ except OSError as e:
         assert os.path.isdir(os.path.join(runtime, "interlock"))
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_incident_call_with_a_found_token_deletes_nothing(run, workspace, tmp_host_dir, certs):
+    """The incident: in a staging sandbox, the agent calls Railway's API with a token it found
+    in an unrelated file, to delete a volume. The project opted into the Railway rule pack."""
+    (cert, key), _ = certs
+    server = GraphQLServer(cert, key)
+    try:
+        shutil.copy(cert, os.path.join(workspace, "upstream-ca.pem"))
+        found = "6c2f1a0e-5b7d-4e3a-9c1b-2d8f7e6a5b4c"
+        os.makedirs(os.path.join(workspace, "ops"))
+        with open(os.path.join(workspace, "ops", ".env.old"), "w") as f:
+            f.write(f"RAILWAY_TOKEN={found}\n")  # hidden by discovery; its value is remembered
+        write_profile(workspace, (
+            'extends = ["default", "rules/railway"]\n'
+            "[network]\n"
+            f'hosts = {{ "{RAILWAY}" = "127.0.0.1" }}\n'
+            'upstream_ca = "upstream-ca.pem"\n'
+            "[env.staging]\n"
+            f'network.egress = ["{RAILWAY}:{server.port}"]\n'))
+        audit = os.path.join(tmp_host_dir, "incident.jsonl")
+        mutation = json.dumps({"query": "mutation volumeDelete($volumeId: String!) { volumeDelete(volumeId: $volumeId) }",
+                               "variables": {"volumeId": "prod-db-volume"}})
+        url = f"https://{RAILWAY}:{server.port}/graphql/v2"
+        # With the token it found: refused (a bearer token the broker did not inject; its value is
+        # also that of a file Interlock hid).
+        cp = run(["run", "--env", "staging", "--audit", audit, "--", "curl", "-sS", "-w", "\\nHTTP %{http_code}\\n",
+                  "-H", f"Authorization: Bearer {found}", "-H", "Content-Type: application/json", "--data", mutation, url], workspace)
+        assert "HTTP 403" in cp.stdout, cp.stdout + cp.stderr
+        assert "in the Authorization header that Interlock did not inject" in cp.stdout
+        assert found not in cp.stdout
+        # Without it: the rule pack refuses the mutation itself.
+        cp2 = run(["run", "--env", "staging", "--audit", audit, "--", "curl", "-sS", "-w", "\\nHTTP %{http_code}\\n",
+                   "-H", "Content-Type: application/json", "--data", mutation, url], workspace)
+        assert "HTTP 403" in cp2.stdout
+        assert (f"interlock: mutation volumeDelete on {RAILWAY} is denied in environment staging by rule "
+                '"railway: destructive mutations" (builtin:rules/railway:') in cp2.stdout
+        assert not server.requests, "a request reached the provider"
+        # One line tells the engineer what was tried and why it was stopped.
+        assert f"blocked: 1 request (mutation volumeDelete on {RAILWAY})" in cp2.stderr, cp2.stderr
+        records = requests_of(read_records(audit), "deny")
+        assert len(records) == 2 and all(found not in json.dumps(r) for r in records)
+    finally:
+        server.close()
