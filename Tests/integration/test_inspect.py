@@ -449,3 +449,21 @@ def test_incident_call_with_a_found_token_deletes_nothing(run, workspace, tmp_ho
         assert len(records) == 2 and all(found not in json.dumps(r) for r in records)
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("key,expected", [(b"y", b"HTTP 200"), (b"n", b"HTTP 403")])
+def test_ask_answered_at_the_supervisors_terminal(project, pty_session, interlock_bin, key, expected):
+    write_profile(project.workspace, open(project.profile).read().replace("ask_timeout = 2", "ask_timeout = 600"))
+    body = json.dumps({"query": 'mutation { deploymentRedeploy(id: "d1") }'})
+    runtime = tempfile.mkdtemp(prefix="interlock-runtime-", dir="/var/tmp")
+    try:
+        s = pty_session([interlock_bin, "run", "--env", "staging", "--", "curl", "-sS", "-w", "\\nHTTP %{http_code}\\n",
+                         "-H", "Content-Type: application/json", "--data", body, f"https://{API}:{project.port}/graphql"],
+                        project.workspace, env=sandbox_env({"XDG_RUNTIME_DIR": runtime}))
+        s.expect(b"? [y/N] ")
+        assert not project.server.requests
+        s.send(key)
+        s.expect(expected)
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+    assert bool(project.server.requests) == (key == b"y")

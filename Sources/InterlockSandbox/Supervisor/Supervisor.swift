@@ -232,7 +232,7 @@ public final class Supervisor {
         do {
             var fds = [Int32](repeating: -1, count: 2 + plan.egress.transparentPorts.count)
             guard il_recv_fds(sync[0], &fds, Int32(fds.count)) == 0 else { throw SystemCallError("receive the egress listeners") }
-            inspection = try startInspection()
+            inspection = try startInspection(terminal: terminal != nil)
             let proxy = try EgressProxy(rules: plan.egress.rules, hosts: plan.egress.hosts, inspector: inspection?.inspector,
                                         audit: egressRecorder())
             let transparent = zip(fds.dropFirst(2), plan.egress.transparentPorts).map { (fd: $0, port: Int($1)) }
@@ -319,18 +319,21 @@ public final class Supervisor {
     }
 
     /// TLS inspection (request rules, credential broker, approvals), when the profile asks for it.
-    private func startInspection() throws -> (inspector: RequestInspector, desk: ApprovalDesk?, server: ApprovalServer?)? {
+    private func startInspection(terminal: Bool) throws -> (inspector: RequestInspector, desk: ApprovalDesk?, server: ApprovalServer?)? {
         guard let plan = plan.egress.inspection else { return nil }
         var desk: ApprovalDesk?
         var server: ApprovalServer?
         if let socket = plan.approvalSocket {
+            let prompt = self.prompt
             let held = ApprovalDesk(runID: runID) { held, timeout in
+                if terminal { return prompt.ask(held, timeout: timeout) }
                 var line = "\r\ninterlock: held for approval: \(held.summary)\r\n"
                 line += "interlock:   interlock approve \(held.id)   |   interlock deny \(held.id)   (refused in \(timeout) s)\r\n"
                 line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
             }
             server = try ApprovalServer(path: socket, desk: held)
             desk = held
+            prompt.attach(held)
         }
         let inspector = try RequestInspector(settings: plan.settings, authority: plan.authority, desk: desk, audit: inspectRecorder())
         return (inspector, desk, server)
@@ -353,6 +356,7 @@ public final class Supervisor {
         }
     }
     private let refusedRequests = Tally()
+    private let prompt = TerminalPrompt()
     public var requestRefusals: [String: Int] { refusedRequests.state.withLock { $0.counts } }
 
     /// Egress events become audit records (`connect`); refusals are also counted.
@@ -493,7 +497,7 @@ public final class Supervisor {
                         }
                     } else if let input = t.input, p.fd == input {
                         let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-                        if n > 0 { pendingInput.append(contentsOf: buffer[0..<n]) } else if n == 0 || errno != EINTR && errno != EAGAIN { inputOpen = false }
+                        if n > 0 { pendingInput.append(contentsOf: prompt.consume(buffer[0..<n])) } else if n == 0 || errno != EINTR && errno != EAGAIN { inputOpen = false }
                     }
                 }
             }
