@@ -134,6 +134,34 @@ extension InspectionPolicy {
     }
 }
 
+extension InspectionPolicy {
+    /// `[[http]]` and `[[credentials]]` tables for `profile show` (each with where it came from).
+    var tomlString: String {
+        func string(_ text: String) -> String { TOMLRender.basicString(text) }
+        func table(_ entries: [String: String]) -> String {
+            "{ " + entries.keys.sorted().map { TOMLKey.render([$0]) + " = " + string(entries[$0] ?? "") }.joined(separator: ", ") + " }"
+        }
+        var out = ""
+        for rule in http {
+            out += "\n# \(rule.source.replacing("\n", with: " "))\n[[http]]\nhost = \(string(rule.host))\naction = \(string(rule.action.rawValue))\n"
+            if let name = rule.name { out += "name = \(string(name))\n" }
+            if !rule.methods.isEmpty { out += "method = [\(rule.methods.map(string).joined(separator: ", "))]\n" }
+            if let path = rule.path { out += "path = \(string(path))\n" }
+            if !rule.headers.isEmpty { out += "headers = \(table(rule.headers))\n" }
+            if !rule.params.isEmpty { out += "params = \(table(rule.params))\n" }
+            if !rule.graphql.isEmpty { out += "graphql = [\(rule.graphql.map(string).joined(separator: ", "))]\n" }
+        }
+        for entry in credentials {
+            out += "\n# \(entry.source.replacing("\n", with: " "))\n[[credentials]]\nhost = \(string(entry.host))\nheader = \(string(entry.header))\n"
+            out += "value = \(string(entry.value))\non_present = \(string(entry.onPresent.rawValue))\n"
+            if let file = entry.file { out += "file = \(string(file))\n" }
+            if let pointer = entry.jsonPointer { out += "json_pointer = \(string(pointer))\n" }
+            if let env = entry.env { out += "env = \(string(env))\n" }
+        }
+        return out
+    }
+}
+
 // MARK: - Reading
 
 extension SchemaReader {
