@@ -150,6 +150,8 @@ final class InspectSession {
     /// A request was forwarded and its response is not complete yet.
     var awaitingResponse = false
     var closeAfterResponse = false
+    /// The end of the last response relayed (a clean close of the origin waits for it).
+    var lastResponseWrite: EventLoopFuture<Void>?
 
     init(inspector: RequestInspector, host: String, connectionID: UInt64, client: Channel, origin: Channel) {
         self.inspector = inspector
@@ -269,6 +271,7 @@ final class OriginSideHandler: ChannelInboundHandler {
         case .end(let trailers):
             session.awaitingResponse = false
             let done = client.writeAndFlush(HTTPServerResponsePart.end(trailers))
+            session.lastResponseWrite = done
             if session.closeAfterResponse || session.originClosed {
                 done.whenComplete { _ in client.close(promise: nil) }
             }
@@ -282,7 +285,22 @@ final class OriginSideHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         session.originClosed = true
-        if session.originFailure == nil { session.originFailed("the connection to \(session.host) closed") }
+        if session.originFailure == nil {
+            // A clean close (the host's idle timeout): the client reconnects for its next request.
+            // A failure (its certificate did not verify) stays, to be explained on the next request.
+            session.originFailure = "the connection to \(session.host) closed"
+            if session.awaitingResponse {
+                session.awaitingResponse = false
+                session.client.close(promise: nil)
+            } else {
+                let client = session.client
+                if let last = session.lastResponseWrite {
+                    last.whenComplete { _ in client.close(promise: nil) }
+                } else {
+                    client.close(promise: nil)
+                }
+            }
+        }
         context.fireChannelInactive()
     }
 }
