@@ -21,6 +21,20 @@ struct RequestGate {
                             rule: nil, keepAlive: false)
             return
         }
+        // The request goes to the host the connection was checked for, under that name only
+        // (no fronting another tenant of the same server, no absolute-form detours).
+        let hostHeader = request.header("host").map { $0.lowercased() }
+        let namedHost = hostHeader.map { value -> String in
+            if value.hasPrefix("[") { return String(value.prefix { $0 != "]" }) + "]" }
+            return String(value.prefix { $0 != ":" })
+        }
+        guard request.target.hasPrefix("/") || (request.target == "*" && request.method == "OPTIONS"),
+              namedHost == nil || namedHost == host else {
+            refuse(request, what: "\(request.method) \(request.target.prefix(200))", rule: "inspected host",
+                   sentence: "interlock: the request names another host (\(namedHost ?? request.target.prefix(100).description)) than the one "
+                       + "this connection is for (\(host)): refused", keepAlive: false)
+            return
+        }
         if request.headers.contains(where: { $0.name == "upgrade" }) {
             refuse(request, what: "an upgrade to \(request.header("upgrade") ?? "another protocol")", rule: "inspected host",
                    sentence: "interlock: protocol upgrades (websockets) on \(host) are not supported on inspected hosts", keepAlive: false)

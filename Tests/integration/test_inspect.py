@@ -467,3 +467,48 @@ def test_ask_answered_at_the_supervisors_terminal(project, pty_session, interloc
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
     assert bool(project.server.requests) == (key == b"y")
+
+
+def test_request_naming_another_host_is_refused(project):
+    # Connected (and checked) for the API host, but asking its server for another name.
+    cp = project.run(["curl", "-sS", "-w", "\\nHTTP %{http_code}\\n", "-H", "Host: internal-admin.test",
+                      f"https://{API}:{project.port}/graphql"])
+    assert "HTTP 403" in cp.stdout and "names another host (internal-admin.test)" in cp.stdout, cp.stdout
+    assert not project.server.requests
+
+
+def test_transparent_path_is_inspected_too(project):
+    # curl ignoring the proxy variables lands on the transparent listener of the port (by SNI).
+    before = len(project.server.requests)
+    body = json.dumps({"query": 'mutation { volumeDelete(volumeId: "v") }'})
+    cp = project.run(["curl", "-sS", "--noproxy", "*", "-w", "\\nHTTP %{http_code}\\n", "-H", "Content-Type: application/json",
+                      "--data", body, f"https://{API}:{project.port}/graphql"])
+    assert "HTTP 403" in cp.stdout and "mutation volumeDelete" in cp.stdout, cp.stdout + cp.stderr
+    assert len(project.server.requests) == before
+    ok = project.run(["curl", "-sS", "--noproxy", "*", "-w", "\\nHTTP %{http_code}\\n", "-H", "Content-Type: application/json",
+                      "--data", json.dumps({"query": "{ me { id } }"}), f"https://{API}:{project.port}/graphql"])
+    assert "HTTP 200" in ok.stdout, ok.stdout + ok.stderr
+    assert project.server.requests[-1]["headers"]["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_credential_from_the_supervisors_environment_and_strip(run, workspace, tmp_host_dir, certs):
+    (cert, key), _ = certs
+    server = GraphQLServer(cert, key)
+    try:
+        shutil.copy(cert, os.path.join(workspace, "upstream-ca.pem"))
+        write_profile(workspace, (
+            'extends = "default"\n[network]\n'
+            f'hosts = {{ "{API}" = "127.0.0.1" }}\nupstream_ca = "upstream-ca.pem"\n'
+            f'egress = ["{API}:{server.port}"]\n'
+            f'[[credentials]]\nhost = "{API}"\nheader = "X-Api-Token"\nenv = "SERVICE_KEY"\non_present = "strip"\n'))
+        secret = "svc_" + "8d3F9a2K7q1Z5x0W"
+        env = sandbox_env({"SERVICE_KEY": secret})
+        audit = os.path.join(tmp_host_dir, "env.jsonl")
+        cp = run(["run", "--audit", audit, "--", "sh", "-c",
+                  f"env | grep -c SERVICE_KEY; curl -sS -o /dev/null -w 'HTTP %{{http_code}}\\n' -H 'X-Api-Token: mine' "
+                  f"https://{API}:{server.port}/x"], workspace, env=env)
+        assert cp.stdout.splitlines()[0] == "0", cp.stdout + cp.stderr  # not in the sandbox's environment
+        assert "HTTP 200" in cp.stdout, cp.stdout + cp.stderr
+        assert server.requests[-1]["headers"]["x-api-token"] == secret  # the sandbox's own value was stripped
+    finally:
+        server.close()
