@@ -14,7 +14,7 @@ public struct AuditRun: Sendable {
     public var exitCode: Int64? { exit?.detail.first { $0.0 == "exit_code" }?.1.intValue }
 
     /// Refusals (deny and kill records; aggregate records count for `count` events).
-    public var refusals: [AuditRecord] { records.filter { $0.action == "deny" || $0.action == "kill" } }
+    public var refusals: [AuditRecord] { records.filter { $0.action == "deny" || $0.action == "kill" || $0.action == "refuse" } }
 
     /// Exact number of refused events per kind (aggregate records count for `count` events).
     public var refusalCounts: [AuditKind: Int] {

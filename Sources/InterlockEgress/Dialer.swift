@@ -34,13 +34,16 @@ final class ProxyCore: Sendable {
     let resolver: Resolver
     let options: EgressOptions
     let synthetic: SyntheticAddresses?
+    /// TLS inspection of the hosts request rules name (nil: every connection is relayed as bytes).
+    let inspector: (any EgressInspector)?
     private let auditSink: @Sendable (EgressEvent) -> Void
     private let nextConnectionID = Atomic<UInt64>(1)
     let clientConnections = Atomic<Int>(0)
     private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     init(rules: EgressRules, resolver: Resolver, options: EgressOptions, synthetic: SyntheticAddresses?,
-         audit: @escaping @Sendable (EgressEvent) -> Void) {
+         inspector: (any EgressInspector)? = nil, audit: @escaping @Sendable (EgressEvent) -> Void) {
+        self.inspector = inspector
         self.rules = rules
         self.resolver = resolver
         self.options = options

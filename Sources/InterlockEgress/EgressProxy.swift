@@ -123,6 +123,7 @@ public final class EgressProxy: Sendable {
     public let rules: EgressRules
     public let options: EgressOptions
     private let audit: @Sendable (EgressEvent) -> Void
+    private let inspector: (any EgressInspector)?
 
     private enum Phase { case idle, running, stopping, stopped }
     private struct State {
@@ -139,8 +140,10 @@ public final class EgressProxy: Sendable {
 
     /// `hosts` adds to (and overrides) the policy's `network.hosts`. Throws for a name or address
     /// that does not parse.
+    /// `inspector`: takes over connections to the hosts it inspects (TLS inspection, request rules).
     public init(rules: EgressRules, hosts: [String: String] = [:], options: EgressOptions = EgressOptions(),
-                audit: @escaping @Sendable (EgressEvent) -> Void) throws(EgressError) {
+                inspector: (any EgressInspector)? = nil, audit: @escaping @Sendable (EgressEvent) -> Void) throws(EgressError) {
+        self.inspector = inspector
         var merged = rules
         try merged.addHosts(hosts)
         self.rules = merged
@@ -203,7 +206,7 @@ public final class EgressProxy: Sendable {
         let threadPool = NIOThreadPool(numberOfThreads: max(1, options.resolverThreads))
         threadPool.start()
         let resolver = Resolver(hosts: rules.hosts, threadPool: threadPool, timeout: TimeAmount(options.resolveTimeout))
-        let core = ProxyCore(rules: rules, resolver: resolver, options: options, synthetic: synthetic, audit: audit)
+        let core = ProxyCore(rules: rules, resolver: resolver, options: options, synthetic: synthetic, inspector: inspector, audit: audit)
         var listeners: [any Channel] = []
         let backlog = options.backlog
 

@@ -242,7 +242,11 @@ final class HTTPProxyHandler: FrontHandler {
                 case .connected(let channel, let session):
                     let established = context.channel.allocator.buffer(string: "HTTP/1.1 200 Connection established\r\n\r\n")
                     context.writeAndFlush(self.wrapOutboundOut(established), promise: nil)
-                    self.relay(context: context, to: channel, session: session)
+                    if let inspector = self.inspector(for: session.host, port: session.port) {
+                        self.inspect(context: context, to: channel, session: session, inspector: inspector)
+                    } else {
+                        self.relay(context: context, to: channel, session: session)
+                    }
                 case .refused(let decision, let message, let body):
                     self.respondAndClose(context: context, HTTPResponses.forbidden(message: message, body: body, rule: decision.rule))
                 case .failed(let host, let port, let reason):
@@ -270,6 +274,13 @@ final class HTTPProxyHandler: FrontHandler {
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         guard let (host, port) = splitHostPort(authority, defaultPort: 80) else {
             respondAndClose(context: context, HTTPResponses.badRequest("invalid host in the request URI"))
+            return
+        }
+        if inspector(for: host.lowercased(), port: port) != nil {
+            let message = FrontHandler.inspectedNeedsTLS(host: host.lowercased(), port: port)
+            core.audit(EgressEvent(kind: .connect, action: .deny, host: host.lowercased(), port: port, rule: "inspected host",
+                                   protocol: .http, reason: message, connectionID: connectionID))
+            respondAndClose(context: context, HTTPResponses.forbidden(message: "interlock: plain HTTP to an inspected host", body: "interlock: " + message + "\n", rule: "inspected host"))
             return
         }
         var path = String(afterScheme[authorityEnd...])

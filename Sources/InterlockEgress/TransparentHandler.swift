@@ -212,7 +212,23 @@ final class TransparentHandler: FrontHandler {
         dial(context: context, host: host, port: port, proto: .transparent) { result in
             switch result {
             case .connected(let channel, let session):
-                self.relay(context: context, to: channel, session: session)
+                if let inspector = self.inspector(for: session.host, port: session.port) {
+                    guard kind == .tls else {
+                        channel.close(promise: nil)
+                        session.finish(reason: FrontHandler.inspectedNeedsTLS(host: session.host, port: session.port))
+                        let message = FrontHandler.inspectedNeedsTLS(host: session.host, port: session.port)
+                        if kind == .http {
+                            self.respondAndClose(context: context, HTTPResponses.forbidden(
+                                message: "interlock: plain HTTP to an inspected host", body: "interlock: " + message + "\n", rule: "inspected host"))
+                        } else {
+                            self.finish(context: context)
+                        }
+                        return
+                    }
+                    self.inspect(context: context, to: channel, session: session, inspector: inspector)
+                } else {
+                    self.relay(context: context, to: channel, session: session)
+                }
             case .refused(let decision, let message, let body):
                 switch kind {
                 case .http: self.respondAndClose(context: context, HTTPResponses.forbidden(message: message, body: body, rule: decision.rule))

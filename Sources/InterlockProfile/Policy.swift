@@ -15,10 +15,12 @@ public struct Policy: Sendable, Codable, Equatable {
     public var network: NetworkPolicy
     public var limits: LimitsPolicy
     public var capabilities: CapabilitiesPolicy
+    /// `[[http]]` request rules and `[[credentials]]` (TLS inspection of the hosts they name).
+    public var inspection: InspectionPolicy = .init()
 
     /// JSON keys are the TOML names (snake_case).
     enum CodingKeys: String, CodingKey {
-        case sources, environment, environments, filesystem, secrets, syscalls, network, limits, capabilities
+        case sources, environment, environments, filesystem, secrets, syscalls, network, limits, capabilities, inspection
         case profileDirectory = "profile_directory"
     }
 
@@ -27,7 +29,7 @@ public struct Policy: Sendable, Codable, Equatable {
         profileDirectory: String? = nil,
         filesystem: FilesystemPolicy = .init(), secrets: SecretsPolicy = .init(),
         syscalls: SyscallPolicy = .init(), network: NetworkPolicy = .init(), limits: LimitsPolicy = .init(),
-        capabilities: CapabilitiesPolicy = .init()
+        capabilities: CapabilitiesPolicy = .init(), inspection: InspectionPolicy = .init()
     ) {
         self.sources = sources
         self.environment = environment
@@ -39,6 +41,7 @@ public struct Policy: Sendable, Codable, Equatable {
         self.network = network
         self.limits = limits
         self.capabilities = capabilities
+        self.inspection = inspection
     }
 }
 
@@ -348,6 +351,7 @@ extension Policy {
         try c.encode(network, forKey: .network)
         try c.encode(limits, forKey: .limits)
         try c.encode(capabilities, forKey: .capabilities)
+        try c.encode(inspection, forKey: .inspection)
     }
 }
 

@@ -60,6 +60,7 @@ extension Policy {
             "capabilities": .object([
                 "keep": .strings(capabilities.keep),
             ]),
+            "inspection": inspection.json,
         ]).rendered(indent: "") + "\n"
     }
 
@@ -132,6 +133,9 @@ extension Policy {
         }
         line("hosts", hostEntries.isEmpty ? "{}" : "{ " + hostEntries.joined(separator: ", ") + " }")
         array("unix_sockets", network.unixSockets)
+        if let ca = inspection.upstreamCA { line("upstream_ca", TOMLRender.basicString(ca)) }
+        if let timeout = inspection.askTimeout { line("ask_timeout", String(timeout)) }
+        if let found = inspection.foundTokens { line("found_tokens", TOMLRender.basicString(found)) }
 
         out += "\n[limits]\n"
         if let memory = limits.memory { line("memory", TOMLRender.basicString(MemorySize.format(memory))) } else { out += "# memory: no limit\n" }
@@ -141,6 +145,7 @@ extension Policy {
 
         out += "\n[capabilities]\n"
         array("keep", capabilities.keep)
+        out += inspection.tomlString
         return out
     }
 
@@ -153,7 +158,7 @@ extension Policy {
 }
 
 /// Just enough JSON to print a policy.
-private indirect enum JSON {
+indirect enum JSON {
     case null
     case bool(Bool)
     case number(String)

@@ -84,12 +84,17 @@ public enum ProfileLoader {
     }
 
     static func isBuiltinName(_ reference: String) -> Bool {
-        !reference.contains("/") && !reference.hasSuffix(".toml")
+        builtinText(reference) != nil || (!reference.contains("/") && !reference.hasSuffix(".toml"))
+    }
+
+    /// A built-in profile (`default`) or rule pack (`rules/railway`).
+    static func builtinText(_ name: String) -> String? {
+        BuiltinProfiles.all[name] ?? BuiltinRulePacks.all[name]
     }
 
     static func resolveRoot(_ reference: String) throws(ProfileError) -> ProfileReference {
         if isBuiltinName(reference) {
-            guard BuiltinProfiles.all[reference] != nil else {
+            guard builtinText(reference) != nil else {
                 throw ProfileError(file: ProfileError.commandLine, key: "--profile", message: Messages.unknownBuiltin(reference))
             }
             return ProfileReference(kind: .builtin(reference), display: "builtin:" + reference)
@@ -101,7 +106,7 @@ public enum ProfileLoader {
     static func resolveExtends(_ value: String, line: Int, from parent: ProfileReference) throws(ProfileError) -> ProfileReference {
         let error = { (message: String) in ProfileError(file: parent.display, line: line, key: "extends", message: message) }
         if isBuiltinName(value) {
-            guard BuiltinProfiles.all[value] != nil else { throw error(Messages.unknownBuiltin(value)) }
+            guard builtinText(value) != nil else { throw error(Messages.unknownBuiltin(value)) }
             return ProfileReference(kind: .builtin(value), display: "builtin:" + value)
         }
         guard case .file(let parentPath) = parent.kind else { throw error(Messages.builtinExtendsFile) }
@@ -118,7 +123,7 @@ public enum ProfileLoader {
     static func read(_ reference: ProfileReference, referrer: (file: String, line: Int)?) throws(ProfileError) -> ParsedProfile {
         switch reference.kind {
         case .builtin(let name):
-            guard let text = BuiltinProfiles.all[name] else {
+            guard let text = builtinText(name) else {
                 if let referrer {
                     throw ProfileError(file: referrer.file, line: referrer.line, key: "extends", message: Messages.unknownBuiltin(name))
                 }
@@ -142,26 +147,31 @@ public enum ProfileLoader {
     }
 
     static func resolve(root: ProfileReference, environment: String?, agent: AgentProfile? = nil) throws(ProfileError) -> Policy {
-        // Most derived first.
-        var chain: [(reference: ProfileReference, profile: ParsedProfile)] = []
-        var identities: [String] = []
-        var reference = root
-        var referrer: (file: String, line: Int)? = nil
-        while true {
+        // `extends` may name several profiles (`["default", "rules/railway"]`): each is applied,
+        // with what it extends, in order, and a profile reached twice is applied once (first).
+        var linearized: [(reference: ProfileReference, profile: ParsedProfile)] = []
+        var applied: Set<String> = []
+        var visiting: [(identity: String, display: String)] = []
+        func visit(_ reference: ProfileReference, referrer: (file: String, line: Int)?) throws(ProfileError) {
             let identity = reference.identity
-            if identities.contains(identity) {
-                let names = chain.map(\.reference.display) + [reference.display]
+            if visiting.contains(where: { $0.identity == identity }) {
                 throw ProfileError(file: referrer?.file ?? reference.display, line: referrer?.line, key: "extends",
-                                   message: Messages.cycle(names))
+                                   message: Messages.cycle(visiting.map(\.display) + [reference.display]))
             }
+            guard !applied.contains(identity) else { return }
             let profile = try read(reference, referrer: referrer)
-            chain.append((reference, profile))
-            identities.append(identity)
-            guard let extends = profile.extends else { break }
-            let next = try resolveExtends(extends.value, line: extends.line, from: reference)
-            referrer = (reference.display, extends.line)
-            reference = next
+            visiting.append((identity, reference.display))
+            for extends in profile.extends {
+                let next = try resolveExtends(extends.value, line: extends.line, from: reference)
+                try visit(next, referrer: (reference.display, extends.line))
+            }
+            visiting.removeLast()
+            applied.insert(identity)
+            linearized.append((reference, profile))
         }
+        try visit(root, referrer: nil)
+        // Most derived first.
+        let chain = Array(linearized.reversed())
 
         var environmentNames: Set<String> = []
         for entry in chain { environmentNames.formUnion(entry.profile.environments.map(\.name)) }
@@ -240,6 +250,7 @@ struct ProfileLayer: Equatable {
     var pids: Int?
     var cpu: Double?
     var openFiles: Int?
+    var inspection = InspectionPolicy()
 
     /// `child` over `self`: its single values replace, its arrays append.
     mutating func merge(_ child: ProfileLayer) {
@@ -290,6 +301,11 @@ struct ProfileLayer: Equatable {
         pids = child.pids ?? pids
         cpu = child.cpu ?? cpu
         openFiles = child.openFiles ?? openFiles
+        inspection.http += child.inspection.http.filter { !inspection.http.contains($0) }
+        inspection.credentials += child.inspection.credentials.filter { !inspection.credentials.contains($0) }
+        inspection.upstreamCA = child.inspection.upstreamCA ?? inspection.upstreamCA
+        inspection.askTimeout = child.inspection.askTimeout ?? inspection.askTimeout
+        inspection.foundTokens = child.inspection.foundTokens ?? inspection.foundTokens
     }
 
     func policy() -> Policy {
@@ -304,12 +320,12 @@ struct ProfileLayer: Equatable {
             syscalls: syscalls,
             network: NetworkPolicy(egress: egress, deny: networkDeny, hosts: hosts, unixSockets: unixSockets),
             limits: LimitsPolicy(memory: memory, pids: pids, cpu: cpu, openFiles: openFiles),
-            capabilities: CapabilitiesPolicy(keep: keepCapabilities))
+            capabilities: CapabilitiesPolicy(keep: keepCapabilities), inspection: inspection)
     }
 }
 
 struct ParsedProfile {
-    var extends: Located<String>?
+    var extends: [Located<String>] = []
     var defaultEnvironment: Located<String>?
     var base = ProfileLayer()
     /// In document order.
@@ -318,16 +334,18 @@ struct ParsedProfile {
 
 /// The profile schema: which keys exist, what type each has, what values are valid.
 enum ProfileSchema {
-    static let topLevelKeys = ["capabilities", "default_env", "env", "extends", "filesystem", "limits", "network", "secrets", "syscalls"]
+    static let topLevelKeys = ["capabilities", "credentials", "default_env", "env", "extends", "filesystem", "http", "limits", "network", "secrets", "syscalls"]
     static let sectionKeys: [String: [String]] = [
         "filesystem": ["hidden", "read_only", "read_write", "tmpfs", "unprotect"],
         "secrets": ["allow_env", "allow_files", "discover", "set_env"],
         "syscalls": ["allow", "baseline", "deny", "import", "mode", "on_deny", "rules"],
-        "network": ["deny", "egress", "hosts", "unix_sockets"],
+        "network": ["ask_timeout", "deny", "egress", "found_tokens", "hosts", "unix_sockets", "upstream_ca"],
         "limits": ["cpu", "memory", "open_files", "pids"],
         "capabilities": ["keep"],
     ]
     static let sectionNames = ["capabilities", "filesystem", "limits", "network", "secrets", "syscalls"]
+    /// Arrays of tables: `[[http]]`, `[[credentials]]` (and `[[env.NAME.http]]`, …).
+    static let arraySectionNames = ["credentials", "http"]
     static let ruleKeys = ["action", "args", "syscall"]
     static let argumentKeys = ["index", "mask", "op", "value"]
     static let argumentIndexRange: ClosedRange<Int64> = 0...5
@@ -349,7 +367,7 @@ enum ProfileSchema {
     }
 }
 
-private struct SchemaReader {
+struct SchemaReader {
     let file: String
     let directory: String?
 
@@ -362,7 +380,11 @@ private struct SchemaReader {
         for (key, value) in document.entries {
             switch key {
             case "extends":
-                profile.extends = Located(value: try nonEmptyString(value), line: value.line)
+                if let array = value.array {
+                    for element in array { profile.extends.append(Located(value: try nonEmptyString(element), line: element.line)) }
+                } else {
+                    profile.extends = [Located(value: try nonEmptyString(value), line: value.line)]
+                }
             case "default_env":
                 profile.defaultEnvironment = Located(value: try string(value), line: value.line)
             case "env":
@@ -372,6 +394,10 @@ private struct SchemaReader {
                     }
                     var layer = ProfileLayer()
                     for (sectionName, content) in try table(section).entries {
+                        if ProfileSchema.arraySectionNames.contains(sectionName) {
+                            try readInspection(sectionName, content, into: &layer)
+                            continue
+                        }
                         guard ProfileSchema.sectionNames.contains(sectionName) else {
                             throw fail(content, Messages.unknownKey(sectionName, valid: ProfileSchema.sectionNames))
                         }
@@ -379,6 +405,8 @@ private struct SchemaReader {
                     }
                     profile.environments.append((name, layer))
                 }
+            case "http", "credentials":
+                try readInspection(key, value, into: &profile.base)
             default:
                 guard ProfileSchema.sectionNames.contains(key) else {
                     throw fail(value, Messages.unknownKey(key, valid: ProfileSchema.topLevelKeys))
@@ -444,6 +472,9 @@ private struct SchemaReader {
             case ("network", "deny"): layer.networkDeny += try strings(value) { egressEntryProblem($0, list: "deny") }
             case ("network", "hosts"): try readHosts(value, into: &layer.hosts)
             case ("network", "unix_sockets"): layer.unixSockets += try paths(value)
+            case ("network", "upstream_ca"): layer.inspection.upstreamCA = try upstreamCA(value)
+            case ("network", "ask_timeout"): layer.inspection.askTimeout = try integer(value, name: "ask_timeout", in: 1...86_400)
+            case ("network", "found_tokens"): layer.inspection.foundTokens = try choice(value, ["deny", "ask", "off"])
             case ("limits", "memory"): layer.memory = try memory(value)
             case ("limits", "pids"): layer.pids = try integer(value, name: "pids", in: ProfileSchema.pidsRange)
             case ("limits", "cpu"): layer.cpu = try cpu(value)

@@ -155,6 +155,10 @@ enum AuditDescription {
                 args = decoded.map { "\($0.0)=\($0.1.stringValue ?? $0.1.intValue.map(String.init) ?? "null")" }
             }
             return "\(name)(\(args.joined(separator: ", ")))" + (d["errno"]?.stringValue.map { " → \($0)" } ?? "")
+        case .request:
+            let what = d["what"]?.stringValue ?? "?", host = d["host"]?.stringValue ?? "?"
+            let by = d["decided_by"]?.stringValue.map { ", decided by \($0)" } ?? ""
+            return "\(what) on \(host) (\(d["method"]?.stringValue ?? "?") \(d["path"]?.stringValue ?? "?"))\(by)"
         case .lifecycle:
             return d["exit_code"].flatMap(\.intValue).map { "exit \($0)" } ?? (r.argv?.joined(separator: " ") ?? "")
         default:
@@ -179,6 +183,9 @@ enum AuditDescription {
         }
         if r.kind == .file, let path {
             return "[secrets] allow_files = [\"\(path)\"] if the tools really need it"
+        }
+        if r.kind == .request {
+            return "a human runs it outside the sandbox, or the project changes the rule (\(r.rule ?? "?"))"
         }
         guard r.kind == .syscall, let name = r.detail.first(where: { $0.0 == "syscall" })?.1.stringValue else { return nil }
         return "[syscalls] allow = [\"\(name)\"]" + (DangerousSyscalls.reason(name).map { "  — not advised: \($0)" } ?? "")

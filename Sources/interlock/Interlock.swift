@@ -12,7 +12,8 @@ struct Interlock: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interlock",
         abstract: "Run AI coding agents and their tools in a sandbox defined by a per-project profile.",
-        subcommands: [Run.self, Exec.self, Mcp.self, Init.self, ProfileCommand.self, SecretsCommand.self, AuditCommand.self, Replay.self, Doctor.self]
+        subcommands: [Run.self, Exec.self, Mcp.self, Init.self, ProfileCommand.self, SecretsCommand.self, AuditCommand.self, Replay.self, Doctor.self,
+                      ApproveCommand.self, DenyCommand.self]
     )
 
     /// Invoked through a link named `interlock-shell` (SHELL=…/interlock-shell), behave as `exec`.

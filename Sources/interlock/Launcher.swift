@@ -3,6 +3,7 @@ import ArgumentParser
 import Glibc
 #endif
 import InterlockAudit
+import InterlockInspect
 import InterlockProfile
 import InterlockSandbox
 import InterlockSecrets
@@ -50,6 +51,12 @@ enum Launcher {
         let kept = secrets.keptEnvironment.filter { set[String($0.prefix { $0 != "=" })] == nil }
         plan.environment = EgressPlan.apply(to: kept + set.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                                             + ["INTERLOCK_SANDBOX=\(runID)"])
+        do {
+            try plan.addInspection(policy: policy, runID: runID, home: Shell.realPath(Shell.home()) ?? Shell.home(),
+                                   callerEnvironment: Shell.environmentDictionary(),
+                                   hiddenFiles: secrets.hidden.filter { !$0.isDirectory }.map(\.path),
+                                   approvalDirectory: ApprovalSocket.directory(environment: Shell.environmentDictionary()))
+        } catch { Shell.fail(error) }
         let supervisor = Supervisor(plan: plan, cgroupHost: cgroups, runID: runID)
         supervisor.record(to: auditLog, policy: policy)
         if verbose {
@@ -73,7 +80,9 @@ enum Launcher {
             let blocked = outcome.blockedSyscalls
             let refused = outcome.refusedConnections
             let protectedWrites = outcome.protectedWrites
-            if !quiet, verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 || !refused.isEmpty || !protectedWrites.isEmpty {
+            let requests = outcome.refusedRequests
+            if !quiet, verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 || !refused.isEmpty || !protectedWrites.isEmpty
+                || !requests.isEmpty {
                 let total = blocked.values.reduce(0, +)
                 let names = blocked.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key)\($0.value > 1 ? " ×\($0.value)" : "")" }
                 var parts: [String] = []
@@ -89,6 +98,10 @@ enum Launcher {
                 if !dns.isEmpty {
                     let n = dns.values.reduce(0, +)
                     parts.append("\(n) DNS quer\(n == 1 ? "y" : "ies") (\(listed(dns.keys.sorted().map { String($0.dropFirst(4)) })))")
+                }
+                if !requests.isEmpty {
+                    let n = requests.values.reduce(0, +)
+                    parts.append("\(n) request\(n == 1 ? "" : "s") (\(listed(requests.keys.sorted())))")
                 }
                 if !protectedWrites.isEmpty {
                     let n = protectedWrites.values.reduce(0, +)

@@ -35,7 +35,7 @@ final class AgentProfilesTests: ProfileTestCase {
             // set_env only points the agent at its own state.
             for value in agent.layer.setEnv.values { XCTAssertTrue(agent.readWrite.contains(value), "\(name): \(value)") }
             let parsed = try ProfileSchema.read(bytes: Array((BuiltinAgentProfiles.all[name] ?? "").utf8), file: name, directory: nil)
-            XCTAssertNil(parsed.extends, name)
+            XCTAssertTrue(parsed.extends.isEmpty, name)
             XCTAssertTrue(parsed.environments.isEmpty, name)
             XCTAssertFalse(agent.readWrite.isEmpty, name)
             XCTAssertEqual(agent.allowFiles.count, 1, "\(name): exactly one credential file")

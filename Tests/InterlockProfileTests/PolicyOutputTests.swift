@@ -42,7 +42,7 @@ final class PolicyOutputTests: XCTestCase {
         }
         // Top-level keys in sorted order.
         let topLevel = json.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.split(separator: "\"")[1] }
-        XCTAssertEqual(topLevel, ["capabilities", "environment", "environments", "filesystem", "limits", "network",
+        XCTAssertEqual(topLevel, ["capabilities", "environment", "environments", "filesystem", "inspection", "limits", "network",
                                   "profile_directory", "secrets", "sources", "syscalls"])
 
         let decoded = try JSONDecoder().decode(Policy.self, from: Data(json.utf8))

@@ -259,7 +259,7 @@ final class ProfileLoaderTests: ProfileTestCase {
     func testUnknownKeys() throws {
         let p = dir.path + "/p.toml"
         XCTAssertEqual(try errorText("\n[filesytem]\nread_only = []\n"),
-                       "\(p):2: filesytem: unknown key 'filesytem'; valid keys: capabilities, default_env, env, extends, filesystem, limits, network, secrets, syscalls")
+                       "\(p):2: filesytem: unknown key 'filesytem'; valid keys: capabilities, credentials, default_env, env, extends, filesystem, http, limits, network, secrets, syscalls")
         XCTAssertEqual(try errorText("[filesystem]\nread_onyl = []\n"),
                        "\(p):2: filesystem.read_onyl: unknown key 'read_onyl'; valid keys: hidden, read_only, read_write, tmpfs, unprotect")
         XCTAssertEqual(try errorText("[secrets]\ndiscovery = true\n"),
@@ -267,11 +267,11 @@ final class ProfileLoaderTests: ProfileTestCase {
         XCTAssertEqual(try errorText("[syscalls]\nbase = \"agent\"\n"),
                        "\(p):2: syscalls.base: unknown key 'base'; valid keys: allow, baseline, deny, import, mode, on_deny, rules")
         XCTAssertEqual(try errorText("[network]\nallow = []\n"),
-                       "\(p):2: network.allow: unknown key 'allow'; valid keys: deny, egress, hosts, unix_sockets")
+                       "\(p):2: network.allow: unknown key 'allow'; valid keys: ask_timeout, deny, egress, found_tokens, hosts, unix_sockets, upstream_ca")
         XCTAssertEqual(try errorText("[limits]\nmem = 1\n"),
                        "\(p):2: limits.mem: unknown key 'mem'; valid keys: cpu, memory, open_files, pids")
         XCTAssertEqual(try errorText("[env.staging]\nnetwork.egres = []\n"),
-                       "\(p):2: env.staging.network.egres: unknown key 'egres'; valid keys: deny, egress, hosts, unix_sockets")
+                       "\(p):2: env.staging.network.egres: unknown key 'egres'; valid keys: ask_timeout, deny, egress, found_tokens, hosts, unix_sockets, upstream_ca")
         XCTAssertEqual(try errorText("[env.staging]\nextends = \"x\"\n"),
                        "\(p):2: env.staging.extends: unknown key 'extends'; valid keys: capabilities, filesystem, limits, network, secrets, syscalls")
     }

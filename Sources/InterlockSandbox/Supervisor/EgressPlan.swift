@@ -19,6 +19,8 @@ public struct EgressPlan: Sendable {
     /// Ports with a transparent listener: the explicit ports of the allowlist (80 and 443 for an
     /// entry without a port), at most 13.
     public var transparentPorts: [UInt16]
+    /// TLS inspection of the hosts request rules and credentials name (see `addInspection`).
+    public var inspection: InspectionPlan? = nil
 
     public static func make(policy: Policy) throws(LaunchError) -> EgressPlan {
         var rules: EgressRules

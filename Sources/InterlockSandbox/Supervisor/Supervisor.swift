@@ -6,6 +6,7 @@ import InterlockAudit
 import InterlockProfile
 import InterlockSeccomp
 import InterlockEgress
+import InterlockInspect
 import Synchronization
 
 /// Runs one command in a sandbox and stays with it until it ends: relays the terminal,
@@ -27,6 +28,8 @@ public final class Supervisor {
         public var refusedConnections: [String: Int] = [:]
         /// Refused writes to protected paths, per path (exact).
         public var protectedWrites: [String: Int] = [:]
+        /// Requests refused on inspected hosts, per "what on host" (exact).
+        public var refusedRequests: [String: Int] = [:]
     }
 
     private let plan: LaunchPlan
@@ -225,10 +228,13 @@ public final class Supervisor {
         // The proxy itself starts at the first connection (see DeferredEgress); its configuration
         // is checked now: no valid proxy, no run.
         let egress: DeferredEgress
+        var inspection: (inspector: RequestInspector, desk: ApprovalDesk?, server: ApprovalServer?)? = nil
         do {
             var fds = [Int32](repeating: -1, count: 2 + plan.egress.transparentPorts.count)
             guard il_recv_fds(sync[0], &fds, Int32(fds.count)) == 0 else { throw SystemCallError("receive the egress listeners") }
-            let proxy = try EgressProxy(rules: plan.egress.rules, hosts: plan.egress.hosts, audit: egressRecorder())
+            inspection = try startInspection(terminal: terminal != nil)
+            let proxy = try EgressProxy(rules: plan.egress.rules, hosts: plan.egress.hosts, inspector: inspection?.inspector,
+                                        audit: egressRecorder())
             let transparent = zip(fds.dropFirst(2), plan.egress.transparentPorts).map { (fd: $0, port: Int($1)) }
             egress = DeferredEgress(proxy: proxy, listeners: fds) { proxy in
                 try proxy.start(httpListener: fds[0], transparentListeners: transparent,
@@ -238,6 +244,11 @@ public final class Supervisor {
             throw abort("egress proxy: \(error)")
         }
         defer { egress.shutdown() }
+        // Before the proxy stops: a held request is answered (refused) while its loop still runs.
+        defer {
+            inspection?.desk?.refuseAll(by: "the run ended")
+            inspection?.server?.shutdown()
+        }
 
         // The worker hands over the filter's listener just before execve (after the terminal).
         var auditor: SyscallAuditor? = nil
@@ -262,6 +273,7 @@ public final class Supervisor {
         for (path, count) in summary?.unixSockets ?? [:] {
             refusedConnections.state.withLock { $0.counts["unix:\(path)", default: 0] += count }
         }
+        inspection?.desk?.refuseAll(by: "the run ended")
         egress.shutdown()
         writeConnectionAggregates()
         // A protected path that was absent could not be mounted read-only; if the run created
@@ -280,7 +292,8 @@ public final class Supervisor {
         ]))
         return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths, blockedSyscalls: blocked, auditPath: audit?.path,
                        createdProtected: created, hiddenPathOpens: watcher?.count ?? 0,
-                       refusedConnections: connectionRefusals, protectedWrites: protectedWrites)
+                       refusedConnections: connectionRefusals, protectedWrites: protectedWrites,
+                       refusedRequests: requestRefusals)
     }
 
     /// Connections refused by the egress proxy (exact), for the summary.
@@ -304,6 +317,47 @@ public final class Supervisor {
             audit?.append(record)
         }
     }
+
+    /// TLS inspection (request rules, credential broker, approvals), when the profile asks for it.
+    private func startInspection(terminal: Bool) throws -> (inspector: RequestInspector, desk: ApprovalDesk?, server: ApprovalServer?)? {
+        guard let plan = plan.egress.inspection else { return nil }
+        var desk: ApprovalDesk?
+        var server: ApprovalServer?
+        if let socket = plan.approvalSocket {
+            let prompt = self.prompt
+            let held = ApprovalDesk(runID: runID) { held, timeout in
+                if terminal { return prompt.ask(held, timeout: timeout) }
+                var line = "\r\ninterlock: held for approval: \(held.summary)\r\n"
+                line += "interlock:   interlock approve \(held.id)   |   interlock deny \(held.id)   (refused in \(timeout) s)\r\n"
+                line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+            }
+            server = try ApprovalServer(path: socket, desk: held)
+            desk = held
+            prompt.attach(held)
+        }
+        let inspector = try RequestInspector(settings: plan.settings, authority: plan.authority, desk: desk, audit: inspectRecorder())
+        return (inspector, desk, server)
+    }
+
+    /// Inspected requests become audit records (`request`).
+    private func inspectRecorder() -> @Sendable (InspectEvent) -> Void {
+        let log = audit, sandbox = runID, counter = refusedRequests
+        return { e in
+            var detail: [(String, JSONValue)] = [("host", .string(e.host)), ("method", .string(e.method)), ("path", .string(e.path)),
+                                                 ("what", .string(e.what)), ("connection", .int(Int64(e.connectionID)))]
+            if let r = e.reason { detail.append(("reason", .string(r))) }
+            if let d = e.decidedBy { detail.append(("decided_by", .string(d))) }
+            if let id = e.requestID { detail.append(("request_id", .string(id))) }
+            if !e.injected.isEmpty { detail.append(("injected", .array(e.injected.map { .string($0) }))) }
+            if e.action == "deny" || e.action == "refuse" {
+                counter.state.withLock { $0.counts["\(e.what) on \(e.host)", default: 0] += 1 }
+            }
+            log?.append(AuditRecord(sandbox: sandbox, kind: .request, action: e.action, rule: e.rule, detail: detail))
+        }
+    }
+    private let refusedRequests = Tally()
+    private let prompt = TerminalPrompt()
+    public var requestRefusals: [String: Int] { refusedRequests.state.withLock { $0.counts } }
 
     /// Egress events become audit records (`connect`); refusals are also counted.
     private func egressRecorder() -> @Sendable (EgressEvent) -> Void {
@@ -443,7 +497,7 @@ public final class Supervisor {
                         }
                     } else if let input = t.input, p.fd == input {
                         let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-                        if n > 0 { pendingInput.append(contentsOf: buffer[0..<n]) } else if n == 0 || errno != EINTR && errno != EAGAIN { inputOpen = false }
+                        if n > 0 { pendingInput.append(contentsOf: prompt.consume(buffer[0..<n])) } else if n == 0 || errno != EINTR && errno != EAGAIN { inputOpen = false }
                     }
                 }
             }

@@ -1,0 +1,179 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOPosix
+
+/// Where `interlock approve|deny` finds a run: `$XDG_RUNTIME_DIR/interlock` (else
+/// `/tmp/interlock-UID`), mode 0700, one socket per run (`approve-RUN.sock`). The supervisor
+/// hides the directory from the sandbox (and the sandbox has its own /tmp).
+public enum ApprovalSocket {
+    public static func directory(environment: [String: String], uid: uid_t = getuid()) -> String {
+        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/"), access(runtime, W_OK) == 0 {
+            return runtime + "/interlock"
+        }
+        return "/tmp/interlock-\(uid)"
+    }
+
+    public static func path(directory: String, runID: String) -> String { directory + "/approve-\(runID).sock" }
+
+    /// The run of a request id `RUN-N`.
+    public static func runID(ofRequest id: String) -> String? {
+        guard let dash = id.lastIndex(of: "-"), dash > id.startIndex else { return nil }
+        return String(id[..<dash])
+    }
+
+    /// Creates the directory (0700, owned by the caller) if needed; false if it is not usable.
+    public static func prepare(directory: String) -> Bool {
+        if mkdir(directory, 0o700) != 0, errno != EEXIST { return false }
+        var info = stat()
+        guard lstat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == getuid() else { return false }
+        return (info.st_mode & 0o077) == 0 || chmod(directory, 0o700) == 0
+    }
+
+    /// One request to a run's socket; the answer's lines.
+    public static func send(_ line: String, to path: String) -> Result<String, SocketError> {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return .failure(SocketError(message: "socket: \(String(cString: strerror(errno)))")) }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        guard fill(&address, path) else { return .failure(SocketError(message: "path too long: \(path)")) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { return .failure(SocketError(message: "cannot reach \(path): \(String(cString: strerror(errno)))")) }
+        let bytes = Array((line + "\n").utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count else { return .failure(SocketError(message: "write failed")) }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            answer += buffer[0..<n]
+        }
+        return .success(String(decoding: answer, as: UTF8.self))
+    }
+
+    static func fill(_ address: inout sockaddr_un, _ path: String) -> Bool {
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count < capacity else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+            raw[bytes.count] = 0
+        }
+        return true
+    }
+
+    public struct SocketError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+}
+
+/// The run's approval socket: `approve ID`, `deny ID`, `list`. A caller must be the run's user
+/// (SO_PEERCRED) and outside the sandbox (its pid namespace is the supervisor's).
+public final class ApprovalServer: Sendable {
+    public let path: String
+    private let listener: Int32
+    private let wake: (Int32, Int32)
+    private let pool: NIOThreadPool
+
+    public init(path: String, desk: ApprovalDesk) throws(ApprovalSocket.SocketError) {
+        self.path = path
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ApprovalSocket.SocketError(message: "socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_un()
+        guard ApprovalSocket.fill(&address, path) else {
+            close(fd)
+            throw ApprovalSocket.SocketError(message: "path too long: \(path)")
+        }
+        let mask = umask(0o177)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        umask(mask)
+        guard bound == 0, listen(fd, 16) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw ApprovalSocket.SocketError(message: "cannot listen on \(path): \(reason)")
+        }
+        var pipeFDs: [Int32] = [-1, -1]
+        guard pipe(&pipeFDs) == 0, fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC) == 0 else {
+            close(fd)
+            throw ApprovalSocket.SocketError(message: "pipe: \(String(cString: strerror(errno)))")
+        }
+        listener = fd
+        wake = (pipeFDs[0], pipeFDs[1])
+        pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let (listener, wakeRead) = (fd, pipeFDs[0])
+        pool.submit { _ in ApprovalServer.serve(listener: listener, wake: wakeRead, desk: desk) }
+    }
+
+    public func shutdown() {
+        var byte: UInt8 = 1
+        _ = write(wake.1, &byte, 1)
+        try? pool.syncShutdownGracefully()
+        close(listener)
+        close(wake.0)
+        close(wake.1)
+        unlink(path)
+    }
+
+    private static func serve(listener: Int32, wake: Int32, desk: ApprovalDesk) {
+        let ownNamespace = namespace(of: getpid())
+        while true {
+            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 2, -1)
+            if ready < 0 { if errno == EINTR { continue }; return }
+            if fds[1].revents != 0 { return }
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { continue }
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            answer(client, desk: desk, ownNamespace: ownNamespace)
+            close(client)
+        }
+    }
+
+    private static func answer(_ fd: Int32, desk: ApprovalDesk, ownNamespace: String?) {
+        func reply(_ text: String) {
+            let bytes = Array((text + "\n").utf8)
+            _ = write(fd, bytes, bytes.count)
+        }
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        var credentials = (Int32(0), UInt32(0), UInt32(0))
+        var length = socklen_t(MemoryLayout.size(ofValue: credentials))
+        guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return reply("error: no peer credentials") }
+        let (pid, uid, _) = credentials
+        guard uid == getuid() else { return reply("error: only uid \(getuid()) (the run's user) may answer") }
+        guard pid > 0, namespace(of: pid) == ownNamespace else { return reply("error: answers must come from outside the sandbox") }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while line.count < 512, read(fd, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
+        let words = String(decoding: line, as: UTF8.self).split(separator: " ").map(String.init)
+        switch (words.first, words.count) {
+        case ("list", 1):
+            let held = desk.pending
+            reply(held.isEmpty ? "nothing held" : held.map { "\($0.id)\t\($0.summary)" }.joined(separator: "\n"))
+        case ("approve", 2), ("deny", 2):
+            let approved = words[0] == "approve"
+            let by = "uid \(uid) (pid \(pid)) via interlock \(words[0])"
+            reply(desk.decide(id: words[1], approved: approved, by: by)
+                  ? "\(approved ? "approved" : "denied"): \(words[1])" : "error: no request \(words[1]) is waiting")
+        default:
+            reply("error: expected 'list', 'approve ID' or 'deny ID'")
+        }
+    }
+
+    private static func namespace(of pid: Int32) -> String? {
+        var buffer = [CChar](repeating: 0, count: 128)
+        let n = readlink("/proc/\(pid)/ns/pid", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

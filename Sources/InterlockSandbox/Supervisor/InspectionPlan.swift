@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import InterlockInspect
+import InterlockProfile
+import InterlockSecrets
+
+/// TLS inspection of the hosts `[[http]]` and `[[credentials]]` name, prepared in the
+/// supervisor before the sandbox exists: the run's CA (its key stays in this process), the trust
+/// bundle the sandbox gets, the brokered credentials (read here, never handed inside), and the
+/// values of hidden credential files (so that a found token cannot be spent).
+public struct InspectionPlan: Sendable {
+    public var authority: CertificateAuthority
+    public var settings: InspectionSettings
+    /// Where `interlock approve|deny` reaches this run (nil: no rule asks).
+    public var approvalSocket: String?
+    /// The bundle inside the sandbox (system roots + the run's CA).
+    public var bundlePath: String
+
+    /// What tools read to find their trust anchors.
+    public static let trustVariables = ["SSL_CERT_FILE", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS",
+                                        "GIT_SSL_CAINFO", "PIP_CERT", "AWS_CA_BUNDLE", "CARGO_HTTP_CAINFO"]
+    static let systemBundles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]
+}
+
+extension LaunchPlan {
+    /// Sets up inspection when the policy names hosts to inspect: CA, trust bundle mounted over the
+    /// system bundle, trust variables, credentials resolved (their env variables and files kept
+    /// from the sandbox). Fails (nothing runs) if any of it cannot be done.
+    public mutating func addInspection(policy: Policy, runID: String, home: String, callerEnvironment: [String: String],
+                                       hiddenFiles: [String], approvalDirectory: String?) throws(LaunchError) {
+        let inspection = policy.inspection
+        guard inspection.isActive else { return }
+        let authority: CertificateAuthority
+        do { authority = try CertificateAuthority(runID: runID) } catch { throw .setup(error.description) }
+
+        // Trust: the system bundle plus the run's CA, mounted over the system bundle itself.
+        guard let system = InspectionPlan.systemBundles.lazy.compactMap({ PathResolution.resolve($0, workspace: "/", home: "/").real })
+            .first(where: { access($0, R_OK) == 0 }),
+              let systemText = Self.readText(system, limit: 768 * 1024) else {
+            throw .setup("TLS inspection needs the system CA bundle (\(InspectionPlan.systemBundles.joined(separator: ", "))) to extend with the run's CA")
+        }
+        let bundle = systemText + (systemText.hasSuffix("\n") ? "" : "\n") + "# Interlock: this run's inspection CA\n" + authority.certificatePEM
+        mounts.steps.append(MountPlan.Step(kind: .generatedFile, source: bundle, target: system, origin: "network: inspection CA"))
+
+        // Credentials: read now; the sandbox gets neither the variable nor the file.
+        var credentials: [BrokeredCredential] = []
+        var secretValues: [String] = []
+        var removedVariables: Set<String> = []
+        for entry in inspection.credentials {
+            let secret: String
+            if let name = entry.env {
+                guard let value = callerEnvironment[name], !value.isEmpty else {
+                    throw .setup("credentials (\(entry.source)): the environment variable \(name) is not set for the supervisor")
+                }
+                secret = value
+                removedVariables.insert(name)
+            } else if let file = entry.file {
+                let path = file.hasPrefix("~/") ? home + file.dropFirst(1) : file
+                guard let text = Self.readText(path, limit: 1 << 20) else {
+                    throw .setup("credentials (\(entry.source)): cannot read \(path)")
+                }
+                if let pointer = entry.jsonPointer {
+                    guard let value = CredentialSource.jsonValue(text, pointer: pointer) else {
+                        throw .setup("credentials (\(entry.source)): \(path) has no string at JSON pointer \(pointer)")
+                    }
+                    secret = value
+                } else {
+                    secret = text.trimmingWhitespace()
+                }
+                if let real = PathResolution.resolve(path, workspace: "/", home: "/").real, reachableInside(real) {
+                    mounts.steps.append(MountPlan.Step(kind: .hideFile, source: nil, target: real, origin: "credentials (\(entry.source))"))
+                }
+            } else {
+                continue
+            }
+            guard !secret.isEmpty, !secret.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+                throw .setup("credentials (\(entry.source)): the credential is empty or holds control characters")
+            }
+            secretValues.append(secret)
+            credentials.append(BrokeredCredential(host: entry.host, header: entry.header, value: entry.value.replacing("{token}", with: secret),
+                                                  onPresent: entry.onPresent, source: entry.source))
+        }
+        mounts.steps = MountPlan.ordered(mounts.steps)
+
+        // Values of the files this run hid (and the brokered secrets): a request carrying one is refused.
+        var hiddenValues = secretValues
+        for path in hiddenFiles.prefix(512) {
+            guard let text = Self.readText(path, limit: 64 * 1024) else { continue }
+            for value in SecretRuleSet.builtin.credentialValues(in: Array(text.utf8)) where !hiddenValues.contains(value) {
+                hiddenValues.append(value)
+            }
+        }
+
+        let settings = InspectionSettings(policy: inspection, environment: policy.environment, credentials: credentials,
+                                          hiddenValues: hiddenValues)
+        let asks = inspection.http.contains { $0.action == .ask } || inspection.foundTokens == "ask"
+        var socket: String?
+        if asks, let approvalDirectory {
+            guard ApprovalSocket.prepare(directory: approvalDirectory) else {
+                throw .setup("cannot prepare \(approvalDirectory) for the approval socket (a directory of this user, mode 0700)")
+            }
+            socket = ApprovalSocket.path(directory: approvalDirectory, runID: runID)
+            // Unreachable from inside: the directory is masked (and /tmp inside is the sandbox's own).
+            if let real = PathResolution.resolve(approvalDirectory, workspace: "/", home: "/").real, reachableInside(real) {
+                mounts.steps.append(MountPlan.Step(kind: .hideDirectory, source: nil, target: real, origin: "approval socket"))
+                mounts.steps = MountPlan.ordered(mounts.steps)
+            }
+        }
+        egress.inspection = InspectionPlan(authority: authority, settings: settings, approvalSocket: socket, bundlePath: system)
+
+        let trust = InspectionPlan.trustVariables.map { "\($0)=\(system)" }
+        let replaced = Set(InspectionPlan.trustVariables).union(removedVariables)
+        environment = environment.filter { !replaced.contains(String($0.prefix { $0 != "=" })) } + trust
+    }
+
+    /// Whether the sandbox could get to `path` at all (a root-invoked run's sandbox uid cannot
+    /// traverse a 0700 directory such as /run/user/0): only then does it need a mask.
+    func reachableInside(_ path: String) -> Bool {
+        !identity.privileged || MountPlan.reachableByOthers(path, binds: mounts)
+    }
+
+    static func readText(_ path: String, limit: Int) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while bytes.count <= limit {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { return String(decoding: bytes, as: UTF8.self) }
+            bytes += buffer[0..<n]
+        }
+        return nil
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}
