@@ -63,3 +63,14 @@ long il_read_remote(int pid, uint64_t address, void *buffer, long length) {
     struct iovec remote = {(void *)(uintptr_t)address, (size_t)length};
     return (long)process_vm_readv(pid, &local, 1, &remote, 1, 0);
 }
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS _IOW('!', 4, uint64_t)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1
+#endif
+
+int il_notif_sync_wakeup(int listener) {
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (uint64_t)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+}

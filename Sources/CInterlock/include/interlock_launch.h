@@ -123,6 +123,9 @@ int il_notif_id_valid(int listener, uint64_t id);
 long il_read_remote_string(int pid, uint64_t address, char *buffer, long capacity);
 /// Reads exactly `length` bytes of another process's memory (an openat2 `open_how`); -1 on failure.
 long il_read_remote(int pid, uint64_t address, void *buffer, long length);
+/// Synchronous wake-ups between a notified thread and the supervisor (Linux 6.6+): the
+/// notified call switches straight to the receiving thread and back. -1 where unsupported.
+int il_notif_sync_wakeup(int listener);
 
 /// An open of a watched (hidden) path.
 typedef struct {

@@ -76,6 +76,9 @@ public final class SyscallAuditor: Sendable {
 
     /// Starts the receiving thread. It ends by itself when no process uses the filter any more.
     public func start() throws {
+        // Watched calls (writes, connects) are frequent: let each notified call hand the CPU
+        // straight to this thread and back instead of waking it through the scheduler.
+        _ = il_notif_sync_wakeup(listener)
         let box = Unmanaged.passRetained(self)
         var tid = pthread_t()
         let rc = pthread_create(&tid, nil, { context in
