@@ -135,6 +135,8 @@ def test_content_of_a_hard_link_to_a_credential_is_hidden(run, workspace, audit,
     os.link(original, os.path.join(workspace, "notes.txt"))
     r = run_attack(run, workspace, audit, "cat notes.txt; true")
     assert key_id not in r.stdout
+    if not ROOT:
+        return  # opens of hidden paths are watched (fanotify) only when root runs Interlock
     opens = [x for x in read_audit(audit) if x.get("kind") == "file" and x.get("action") == "deny"
              and x["detail"]["path"].endswith("/notes.txt")]
     assert opens and opens[0]["exe"] == "/usr/bin/cat", opens
