@@ -400,6 +400,7 @@ class Listener:
     def close(self):
         self.stop = True
         self.sock.close()
+        self.thread.join(timeout=10)
 
 
 @pytest.fixture

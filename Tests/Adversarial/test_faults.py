@@ -75,11 +75,13 @@ def settle(interlock, workspace, env, marker, supervisors, before):
 PHASES = [
     "binary start",                  # profile loaded and approved
     "secrets scan",
-    "launch plan",
-    "audit log, cgroups created",    # cgroups exist, no sandbox yet
+    "host sockets",
+    "mount plan",
+    "seccomp rules",                 # the filter compiled
+    "audit log, channels",           # the audit log holds its start record, no sandbox yet
     "clone3 into new namespaces",    # the child exists, waits for its maps
     "uid/gid maps",                  # maps written, mounts handed over
-    "cgroup placement",              # the child is in its cgroups, building its mounts
+    "cgroups created",               # cgroups exist, the child is in them, building its mounts
     "sandbox setup in the child",    # the command runs
 ]
 
