@@ -28,7 +28,7 @@ for t in "${targets[@]}"; do
   log="$scratch/$t.log"
   # FuzzEgress keeps one proxy running for the whole process: what it holds at exit is not a leak.
   leaks=1; [ "$t" = FuzzEgress ] && leaks=0
-  if ".build-fuzz/debug/$t" -detect_leaks=$leaks -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+  if ASAN_OPTIONS="detect_leaks=$leaks" ".build-fuzz/debug/$t" -detect_leaks=$leaks -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
        -artifact_prefix="Fuzz/crashes/$t-" -print_final_stats=1 "$scratch/$name" "Fuzz/corpus/$name" >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
