@@ -468,6 +468,16 @@ PROXY_ATTACKS = [
 ]
 
 
+def test_allowed_destination_is_reachable(run, workspace, net):
+    """The control for the confusions below: the allowed server is reachable through the proxy,
+    as root and unprivileged (unprivileged runs once had every proxied connection reset: the
+    proxy set TCP_NODELAY at the socket level, i.e. SO_DEBUG, which needs CAP_NET_ADMIN)."""
+    allowed, blocked = net
+    r = run.sandbox(f"curl -sS http://allowed.test:{allowed.port}/", workspace)
+    assert r.returncode == 0 and r.stdout == "ALLOWED-SERVER", r.stdout + r.stderr
+    assert allowed.accepted == 1 and blocked.accepted == 0
+
+
 @pytest.mark.parametrize("label, how, payload", PROXY_ATTACKS, ids=[p[0] for p in PROXY_ATTACKS])
 def test_egress_confusion(run, workspace, tmp_host_dir, net, label, how, payload):
     """Names, ports, userinfo, duplicate headers, SOCKS address forms and transparent-path header
