@@ -83,6 +83,8 @@ PHASES = [
     "uid/gid maps",                  # maps written, mounts handed over
     "cgroups created",               # cgroups exist, the child is in them, building its mounts
     "sandbox setup in the child",    # the command runs
+    "seccomp listener received",     # the supervisor answers for the filter
+    "the command ran",               # the command is gone; cgroups and proxy not yet torn down
 ]
 
 
@@ -92,7 +94,9 @@ def test_sigkill_at_startup_phase(interlock, workspace, procs, phase):
     marker, env = marker_env({"INTERLOCK_TEST_STOP_AT": phase})
     arg = unique_sleep_arg()
     before = snapshot()
-    p = procs.start([interlock, "run", "--", "sh", "-c", f"touch ran; sleep {arg}"], cwd=workspace, env=env,
+    # For the phases after the command, a command that ends.
+    command = "touch ran" if phase == "the command ran" else f"touch ran; sleep {arg}"
+    p = procs.start([interlock, "run", "--", "sh", "-c", command], cwd=workspace, env=env,
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_until(lambda: state_of(p.pid) == "T" or p.poll() is not None, message=f"the supervisor to stop at {phase}")
     assert p.poll() is None, p.returncode
