@@ -53,6 +53,7 @@ let package = Package(
         ]),
         .executableTarget(name: "interlock-mcp", dependencies: [.product(name: "MCP", package: "swift-sdk")]),
         .testTarget(name: "InterlockProfileTests", dependencies: ["InterlockProfile"]),
+        .testTarget(name: "InterlockAuditTests", dependencies: ["InterlockAudit"]),
         .testTarget(name: "InterlockSeccompTests", dependencies: ["InterlockSeccomp", "InterlockProfile"]),
         .testTarget(name: "InterlockSecretsTests", dependencies: ["InterlockSecrets", "InterlockProfile"]),
         .testTarget(name: "InterlockInspectTests", dependencies: ["InterlockInspect", "InterlockProfile"]),
@@ -64,3 +65,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (Fuzz/README.md): declared only when INTERLOCK_FUZZ is set, so ordinary
+// builds never see them; `make fuzz` builds them with -sanitize=fuzzer into .build-fuzz.
+if Context.environment["INTERLOCK_FUZZ"] != nil {
+    package.targets += [
+        .executableTarget(name: "FuzzProfile", dependencies: ["InterlockProfile"], path: "Fuzz/Sources/FuzzProfile"),
+        .executableTarget(name: "FuzzSeccompJSON", dependencies: ["InterlockSeccomp"], path: "Fuzz/Sources/FuzzSeccompJSON"),
+        .executableTarget(name: "FuzzAuditReader", dependencies: ["InterlockAudit"], path: "Fuzz/Sources/FuzzAuditReader"),
+        .executableTarget(name: "FuzzEgress", dependencies: ["InterlockEgress"], path: "Fuzz/Sources/FuzzEgress"),
+    ]
+}

@@ -172,6 +172,19 @@ static void mount_proc(const il_launch_spec *s) {
     }
 }
 
+/// Options of a private tmpfs: mode 1777, and a size cap when the spec has one. `digits` holds
+/// the size's decimal text (formatted by hand: async-signal-safe).
+static void tmpfs_options(const il_launch_spec *s, const char *opts[5], char digits[24]) {
+    opts[0] = "mode"; opts[1] = "1777"; opts[2] = 0; opts[3] = 0; opts[4] = 0;
+    if (!s->tmpfs_size) return;
+    char rev[24];
+    int n = 0;
+    for (uint64_t v = s->tmpfs_size; v && n < 23; v /= 10) rev[n++] = (char)('0' + v % 10);
+    for (int i = 0; i < n; i++) digits[i] = rev[n - 1 - i];
+    digits[n] = 0;
+    opts[2] = "size"; opts[3] = digits;
+}
+
 static void mount_dev(const il_launch_spec *s) {
     static const char *const dev_opts[] = {"mode", "0755", "size", "64k", 0};
     int m = new_fs(s, "tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
@@ -183,7 +196,9 @@ static void mount_dev(const il_launch_spec *s) {
     }
     static const char *const pts_opts[] = {"newinstance", 0, "ptmxmode", "0666", "mode", "0620", 0};
     attach(s, new_fs(s, "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC), "/dev/pts", 1);
-    static const char *const shm_opts[] = {"mode", "1777", 0};
+    const char *shm_opts[5];
+    char shm_size[24];
+    tmpfs_options(s, shm_opts, shm_size);
     attach(s, new_fs(s, "tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC), "/dev/shm", 1);
     static const char *const links[][2] = {
         {"pts/ptmx", "/newroot/dev/ptmx"}, {"/proc/self/fd", "/newroot/dev/fd"},
@@ -285,7 +300,9 @@ static void apply_op(const il_launch_spec *s, const il_mount_op *op, const int *
         break;
     }
     case IL_MOUNT_TMPFS: {
-        static const char *const opts[] = {"mode", "1777", 0};
+        const char *opts[5];
+        char size[24];
+        tmpfs_options(s, opts, size);
         attach(s, new_fs(s, "tmpfs", opts, rw), op->target, 1);
         break;
     }

@@ -157,7 +157,9 @@ public struct JSONParser {
             while i < bytes.count, (bytes[i] >= 0x30 && bytes[i] <= 0x39) || bytes[i] == UInt8(ascii: ".") || bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") || bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
             let text = String(decoding: bytes[start..<i], as: UTF8.self)
             if let n = Int64(text) { return .int(n) }
-            if let d = Double(text) { return .int(Int64(d)) }
+            // A fraction or exponent: kept if it is a whole number Int64 can hold (huge values,
+            // infinities and NaN make the line not a record rather than crash the reader).
+            if let d = Double(text), let n = Int64(exactly: d.rounded(.towardZero)) { return .int(n) }
             return nil
         }
     }

@@ -163,7 +163,7 @@ final class ProxyCore: Sendable {
         let address = addresses[index]
         ClientBootstrap(group: eventLoop)
             .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: RelayTuning.recvAllocator)
             .channelOption(.writeBufferWaterMark, value: RelayTuning.waterMark)
             .connectTimeout(TimeAmount(options.connectTimeout))

@@ -217,7 +217,7 @@ public final class EgressProxy: Sendable {
             do {
                 let channel = try ServerBootstrap(group: group)
                     .childChannelOption(.allowRemoteHalfClosure, value: true)
-                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                     .childChannelOption(.recvAllocator, value: RelayTuning.recvAllocator)
                     .childChannelOption(.writeBufferWaterMark, value: RelayTuning.waterMark)
                     .childChannelInitializer { channel in

@@ -7,6 +7,11 @@ import Synchronization
 /// visible (the benchmark reads it).
 public enum StartupTrace {
     private static let enabled = getenv("INTERLOCK_TRACE_STARTUP") != nil
+    /// Test-only (`INTERLOCK_TEST_STOP_AT=STEP`): the supervisor stops itself (SIGSTOP) right
+    /// after the step whose name starts with STEP, so a test can kill it in that phase
+    /// (Tests/Adversarial/test_faults.py). Read from the supervisor's own environment; the
+    /// sandbox never gets INTERLOCK_TEST_* variables, and it only ever stops this process.
+    private static let stopAt: String? = getenv("INTERLOCK_TEST_STOP_AT").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
     private static let last = Mutex<Double>(processStart())
 
     /// The process's start, from /proc/self/stat, as CLOCK_MONOTONIC seconds.
@@ -25,6 +30,7 @@ public enum StartupTrace {
     }
 
     public static func mark(_ step: String) {
+        if let stopAt, step.hasPrefix(stopAt) { raise(SIGSTOP) }
         guard enabled else { return }
         let t = now()
         let elapsed = last.withLock { previous -> Double in

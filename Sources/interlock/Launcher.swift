@@ -20,7 +20,8 @@ enum Launcher {
         // The command starts where the user is, if that is inside the workspace.
         let cwd = Shell.realPath(Shell.currentDirectory()) ?? workspace
         let inside = cwd == workspace || cwd.hasPrefix(workspace + "/")
-        let environment = Shell.environment().filter { !$0.hasPrefix("INTERLOCK_SANDBOX=") }
+        // INTERLOCK_TEST_*: fault injection for the adversarial suite, the supervisor's alone.
+        let environment = Shell.environment().filter { !$0.hasPrefix("INTERLOCK_SANDBOX=") && !$0.hasPrefix("INTERLOCK_TEST_") }
         // The audit log exists before the view is planned: a file the supervisor creates is
         // not something the run created.
         let runID = Supervisor.newRunID()

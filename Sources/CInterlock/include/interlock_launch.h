@@ -68,6 +68,10 @@ typedef struct {
 
     const il_rlimit *rlimits;
     int rlimit_count;
+    // Bytes each private tmpfs (/tmp, profile tmpfs entries, /dev/shm) may hold; 0: the kernel's
+    // default (half the host's RAM). Set from the memory limit: tmpfs pages are host memory that
+    // RLIMIT_AS does not count.
+    uint64_t tmpfs_size;
 
     // Seccomp program (struct sock_filter array), loaded as the last step before execve.
     // With `notify`, it is loaded with a listener the worker sends to the supervisor on sync_fd.

@@ -69,6 +69,8 @@ public final class Supervisor {
 
     public func run() throws(LaunchError) -> Outcome {
         _ = il_ignore_signal(SIGPIPE)
+        // The start record could not be written (disk full, read-only): nothing runs unrecorded.
+        if let reason = audit?.failed { throw .setup(reason) }
         let signals = Self.relayedSignals + [SIGWINCH, SIGCONT]
         let signalPipe = signals.withUnsafeBufferPointer { il_signal_pipe($0.baseAddress, Int32($0.count)) }
         guard signalPipe >= 0 else { throw .setup("cannot install signal handlers") }
@@ -123,6 +125,7 @@ public final class Supervisor {
         spec.pty = wantsTerminal ? 1 : 0
         spec.rlimits = arena.array(limits)
         spec.rlimit_count = Int32(limits.count)
+        spec.tmpfs_size = plan.limits.memory ?? 0
         let filterBytes = arena.array(plan.seccomp.bytes)
         spec.filter = filterBytes.map { UnsafeRawPointer($0) }
         spec.filter_len = UInt16(plan.seccomp.instructionCount)
@@ -148,6 +151,11 @@ public final class Supervisor {
                          (spawnErrno == EPERM || spawnErrno == ENOSPC ? " (are user namespaces enabled? see `interlock doctor`)" : ""))
         }
         defer { close(pidfd) }
+        // From here on, a record that cannot be written stops the sandbox (the run then ends
+        // with 125 and says why). Disarmed before the pidfd is closed.
+        let stopper = SandboxStopper(pidfd: pidfd)
+        audit?.onFailure { _ in stopper.stop() }
+        defer { stopper.disarm() }
 
         func abort(_ message: String) -> LaunchError {
             _ = il_pidfd_send_signal(pidfd, SIGKILL)
@@ -233,8 +241,9 @@ public final class Supervisor {
             var fds = [Int32](repeating: -1, count: 2 + plan.egress.transparentPorts.count)
             guard il_recv_fds(sync[0], &fds, Int32(fds.count)) == 0 else { throw SystemCallError("receive the egress listeners") }
             inspection = try startInspection(terminal: terminal != nil)
+            let crash = Self.testFault == "proxy-crash" ? [fds[0]] + fds.dropFirst(2) : []
             let proxy = try EgressProxy(rules: plan.egress.rules, hosts: plan.egress.hosts, inspector: inspection?.inspector,
-                                        audit: egressRecorder())
+                                        audit: egressRecorder(crashingListeners: crash))
             let transparent = zip(fds.dropFirst(2), plan.egress.transparentPorts).map { (fd: $0, port: Int($1)) }
             egress = DeferredEgress(proxy: proxy, listeners: fds) { proxy in
                 try proxy.start(httpListener: fds[0], transparentListeners: transparent,
@@ -263,7 +272,7 @@ public final class Supervisor {
         }
 
         StartupTrace.mark("seccomp listener received")
-        let code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal, watcher: watcher,
+        var code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal, watcher: watcher,
                          egress: egress)
         watcher?.drain()
         StartupTrace.mark("the command ran")
@@ -290,6 +299,11 @@ public final class Supervisor {
             ("protected_writes", .object(protectedWrites.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
             ("refused_connections", .object(connectionRefusals.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
         ]))
+        if let reason = audit?.failed {
+            var line = "interlock: \(reason): the sandbox was stopped\n"
+            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+            code = 125
+        }
         return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths, blockedSyscalls: blocked, auditPath: audit?.path,
                        createdProtected: created, hiddenPathOpens: watcher?.count ?? 0,
                        refusedConnections: connectionRefusals, protectedWrites: protectedWrites,
@@ -359,10 +373,17 @@ public final class Supervisor {
     private let prompt = TerminalPrompt()
     public var requestRefusals: [String: Int] { refusedRequests.state.withLock { $0.counts } }
 
+    /// Test-only fault injection, from the supervisor's own environment (the sandbox's never
+    /// carries INTERLOCK_TEST_*): `INTERLOCK_TEST_FAULT=proxy-crash` makes the egress proxy's
+    /// listeners fail once its first connection has closed, as a crashed proxy would
+    /// (Tests/Adversarial/test_faults.py).
+    static let testFault: String? = getenv("INTERLOCK_TEST_FAULT").map { String(cString: $0) }
+
     /// Egress events become audit records (`connect`); refusals are also counted.
-    private func egressRecorder() -> @Sendable (EgressEvent) -> Void {
+    private func egressRecorder(crashingListeners: [Int32] = []) -> @Sendable (EgressEvent) -> Void {
         let log = audit, sandbox = runID, counter = refusedConnections
         return { e in
+            if e.kind == .close { for fd in crashingListeners { _ = shutdown(fd, Int32(SHUT_RDWR)) } }
             let action: String
             switch (e.kind, e.action) {
             case (.close, _): action = "close"
@@ -549,6 +570,14 @@ public final class Supervisor {
         if signal == 0 { return (status >> 8) & 0xff }
         return 128 + signal
     }
+}
+
+/// Kills the sandbox (through its pidfd) from any thread until disarmed.
+private final class SandboxStopper: Sendable {
+    private let pidfd: Mutex<Int32>
+    init(pidfd: Int32) { self.pidfd = Mutex(pidfd) }
+    func stop() { pidfd.withLock { if $0 >= 0 { _ = il_pidfd_send_signal($0, SIGKILL) } } }
+    func disarm() { pidfd.withLock { $0 = -1 } }
 }
 
 extension CgroupHost {

@@ -1,0 +1,40 @@
+// libFuzzer target: the audit log reader, on a file holding the input (one scratch file per
+// process, rewritten for each input, read through /proc/self/fd). See Fuzz/README.md.
+#if canImport(Glibc)
+import Glibc
+#endif
+import InterlockAudit
+
+nonisolated(unsafe) let scratch: Int32 = {
+    var template = Array("/tmp/interlock-fuzz-audit-XXXXXX".utf8CString)
+    let fd = mkstemp(&template)
+    if fd >= 0 { unlink(String(cString: template)) }
+    return fd
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzAuditReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard scratch >= 0, ftruncate(scratch, 0) == 0 else { return 0 }
+    var written = 0
+    while written < size {
+        let n = pwrite(scratch, data + written, size - written, off_t(written))
+        if n <= 0 { return 0 }
+        written += n
+    }
+    if let run = try? AuditRun.load(path: "/proc/self/fd/\(scratch)") {
+        _ = (run.start, run.exit, run.exitCode, run.refusalCounts, run.command)
+    }
+    return 0
+}
+
+// SwiftPM links an executable's entry point as `FuzzAuditReader_main`: hand control to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+@_cdecl("FuzzAuditReader_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc, vector = argv
+    return LLVMFuzzerRunDriver(&count, &vector, { fuzzAuditReader($0, $1) })
+}
