@@ -6,22 +6,10 @@ their environment, cgroups by the supervisor pids in their names."""
 import os
 import subprocess
 
-from integration_conftest import interlock_cgroup_dirs, mountinfo_lines, net_namespaces, own_fds
+from integration_conftest import interlock_cgroup_dirs, mountinfo_lines, net_namespaces, own_fds, pids_with_env
+
 
 SANDBOX_UID_BASE = 0x5F000000
-
-
-def pids_with_marker(marker):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/environ", "rb") as f:
-                    if marker.encode() in f.read():
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
 
 
 def zombies_of(parents):
@@ -80,7 +68,7 @@ def snapshot():
 def leaks(before, after, marker, supervisors):
     """Everything our runs left behind: {kind: [what]}; empty when nothing."""
     found = {}
-    survivors = pids_with_marker(marker)
+    survivors = pids_with_env(marker)
     if survivors:
         found["processes"] = survivors
     new_mounts = sorted(set(after["mounts"]) - set(before["mounts"]))

@@ -21,7 +21,7 @@ import pytest
 
 from conftest import ROOT, TIMEOUT, read_audit, requires_root, sandbox_env, write_profile
 from integration_conftest import pid_alive, pids_with_argv, unique_sleep_arg, wait_until
-from leaks import leaks, pids_with_marker, snapshot
+from leaks import leaks, pids_with_env, snapshot
 from test_escapes import Listener
 
 SEQUENTIAL = int(os.environ.get("INTERLOCK_ADV_SEQUENTIAL", "200"))
@@ -61,7 +61,7 @@ def children_of(pid):
 
 def settle(interlock, workspace, env, marker, supervisors, before):
     """Waits for our processes to go, lets a normal run collect stale cgroups, returns leaks."""
-    wait_until(lambda: not pids_with_marker(marker), message="sandbox processes to die")
+    wait_until(lambda: not pids_with_env(marker), message="sandbox processes to die")
     r = subprocess.run([interlock, "run", "--", "true"], cwd=workspace, env=sandbox_env(), capture_output=True,
                        text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr

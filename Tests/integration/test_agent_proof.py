@@ -31,6 +31,7 @@ import threading
 import pytest
 
 from conftest import SYSTEM_PATH, sandbox_env, write_profile
+from helpers.egress_servers import send_json
 from helpers.seccomp_support import read_audit
 
 AGENT = "mini-swe-agent"
@@ -115,16 +116,11 @@ class ScriptedModel:
                 outer.requests.append((self.headers.get("Host"), self.path, body))
                 n = len(outer.requests) - 1
                 text = script[min(n, len(script) - 1)]
-                reply = json.dumps({
+                send_json(self, {
                     "id": f"chatcmpl-{n}", "object": "chat.completion", "created": 0, "model": body.get("model"),
                     "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                }).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
+                })
 
             def log_message(self, *args):
                 pass

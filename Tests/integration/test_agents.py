@@ -19,6 +19,7 @@ import threading
 import pytest
 
 from conftest import PY, sandbox_env, write_profile
+from helpers.egress_servers import send_json
 from helpers.seccomp_support import read_audit
 
 requires_root = pytest.mark.skipif(os.geteuid() != 0, reason="the model API stand-in listens on port 443")
@@ -63,12 +64,7 @@ class ModelAPI:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.requests.append((self.headers.get("Host"), self.path, body))
-                reply = json.dumps({"type": "message", "content": [{"type": "text", "text": "hello from the model"}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
+                send_json(self, {"type": "message", "content": [{"type": "text", "text": "hello from the model"}]})
 
             def log_message(self, *args):
                 pass

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import (write_profile, PY, TIMEOUT, interlock_cgroup_dirs, mountinfo_lines, net_namespaces, own_fds,
+from conftest import (write_profile, pids_with_env, PY, TIMEOUT, interlock_cgroup_dirs, mountinfo_lines, net_namespaces, own_fds,
                       pid_alive, pids_with_argv, sandbox_env, unique_sleep_arg, wait_until)
 
 
@@ -155,19 +155,6 @@ def _tmp_entries():
     return out
 
 
-def _pids_with_env(marker):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/environ", "rb") as f:
-                    if marker.encode() in f.read():
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
-
-
 def test_hundred_runs_leave_nothing_behind(interlock, workspace, tmp_host_dir):
     # Other interlock users on this machine (benchmarks, other test runs) may come and go
     # meanwhile: everything is attributed to our runs by supervisor pid or by an environment
@@ -205,14 +192,14 @@ def test_hundred_runs_leave_nothing_behind(interlock, workspace, tmp_host_dir):
     wait_until(lambda: not our_cgroups(), timeout=30, message="run cgroups removed")
     after = snapshot()
 
-    assert _pids_with_env(marker) == [], "processes of the sandboxes survived"
+    assert pids_with_env(marker) == [], "processes of the sandboxes survived"
     assert after["mount_count"] == before["mount_count"]
     assert after["mount_suspicious"] == before["mount_suspicious"]
     new_netns = after["netns"] - before["netns"]
     # A new network namespace may only belong to someone else's live sandbox.
     for ns in new_netns:
         holders = [e for e in os.listdir("/proc") if e.isdigit() and _readlink(f"/proc/{e}/ns/net") == ns]
-        assert not [h for h in holders if int(h) in _pids_with_env(marker)], ns
+        assert not [h for h in holders if int(h) in pids_with_env(marker)], ns
     assert after["ip_netns"] == before["ip_netns"]
     assert our_cgroups() == []
     assert after["tmpdir"] == before["tmpdir"] == []

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import http.server
 import io
+import json
 import os
 import shutil
 import socket
@@ -441,3 +442,13 @@ class UnixServer:
                 os.unlink(p)
             except FileNotFoundError:
                 pass
+
+
+def send_json(handler, obj, status=200):
+    """Answers an http.server request with `obj` as JSON."""
+    reply = json.dumps(obj).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(reply)))
+    handler.end_headers()
+    handler.wfile.write(reply)
