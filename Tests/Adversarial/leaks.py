@@ -6,7 +6,7 @@ their environment, cgroups by the supervisor pids in their names."""
 import os
 import subprocess
 
-from integration_conftest import interlock_cgroup_dirs, mountinfo_lines, net_namespaces, own_fds, pids_with_env
+from integration_conftest import interlock_cgroup_dirs, mountinfo_lines, net_namespaces, own_fds, pids_with_env, tmp_entries
 
 
 SANDBOX_UID_BASE = 0x5F000000
@@ -25,16 +25,6 @@ def zombies_of(parents):
         fields = data[data.rindex(b")") + 2:].split()
         if fields[0] == b"Z" and int(fields[1]) in parents:
             out.append(int(entry))
-    return out
-
-
-def tmp_entries():
-    out = {}
-    for name in os.listdir("/tmp"):
-        try:
-            out[name] = os.lstat(os.path.join("/tmp", name)).st_uid
-        except FileNotFoundError:
-            pass
     return out
 
 

@@ -444,6 +444,17 @@ def pids_with_env(marker):
     return found
 
 
+def tmp_entries():
+    """Names in the host's /tmp with their owners (what runs must not leave behind)."""
+    out = {}
+    for name in os.listdir("/tmp"):
+        try:
+            out[name] = os.lstat(os.path.join("/tmp", name)).st_uid
+        except FileNotFoundError:
+            pass
+    return out
+
+
 def own_fds():
     return sorted(os.listdir("/proc/self/fd"))
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import (write_profile, pids_with_env, PY, TIMEOUT, interlock_cgroup_dirs, mountinfo_lines, net_namespaces, own_fds,
+from conftest import (write_profile, pids_with_env, tmp_entries, PY, TIMEOUT, interlock_cgroup_dirs, mountinfo_lines, net_namespaces, own_fds,
                       pid_alive, pids_with_argv, sandbox_env, unique_sleep_arg, wait_until)
 
 
@@ -145,16 +145,6 @@ def test_supervisor_pipe_closed_when_run_ends(interlock, workspace):
     wait_until(lambda: not pids_with_argv(["sleep", arg]), message="background sleep gone after the run")
 
 
-def _tmp_entries():
-    out = {}
-    for name in os.listdir("/tmp"):
-        try:
-            out[name] = os.lstat(os.path.join("/tmp", name)).st_uid
-        except FileNotFoundError:
-            pass
-    return out
-
-
 def test_hundred_runs_leave_nothing_behind(interlock, workspace, tmp_host_dir):
     # Other interlock users on this machine (benchmarks, other test runs) may come and go
     # meanwhile: everything is attributed to our runs by supervisor pid or by an environment
@@ -171,7 +161,7 @@ def test_hundred_runs_leave_nothing_behind(interlock, workspace, tmp_host_dir):
             "mount_suspicious": [m for m in mounts if any(k in m for k in ("newroot", "oldroot", "interlock", "nsfs"))],
             "netns": net_namespaces(),
             "ip_netns": subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout,
-            "tmp": _tmp_entries(),
+            "tmp": tmp_entries(),
             "tmpdir": sorted(os.listdir(tmp_host_dir)),
             "fds": own_fds(),
         }
