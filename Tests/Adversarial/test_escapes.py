@@ -577,11 +577,11 @@ def test_tmp_fill_contained(run, workspace, attack, procs):
 
 # NOT TESTS. Attacks to write once inspected hosts and request rules exist (issue 6), each
 # against an inspected allowed host whose request rules refuse a path:
+# CL.TE, TE.CL, an obfuscated Transfer-Encoding, two Content-Lengths and a pipelined hidden
+# mutation are tried for real in Tests/integration/test_inspect.py
+# (test_request_smuggling_into_an_inspected_host_is_refused: each gets 400, nothing hidden reaches
+# the server). Still to write:
 SMUGGLING_PLACEHOLDERS = [
-    "CL.TE: Content-Length and Transfer-Encoding: chunked both present, body hides a second request",
-    "TE.CL: chunked body whose Content-Length covers only the first chunk",
-    "TE.TE: 'Transfer-Encoding: chunked' twice, one obfuscated ('Transfer-Encoding : chunked', 'xchunked', tab)",
-    "two Content-Length headers with different values",
     "chunk-size with extensions, leading zeros, negative or overflowing sizes",
     "bare LF line endings and obs-fold continuation lines in headers",
     "HTTP/1.0 keep-alive with a pipelined second request to a refused path",

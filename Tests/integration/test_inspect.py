@@ -512,3 +512,70 @@ def test_credential_from_the_supervisors_environment_and_strip(run, workspace, t
         assert server.requests[-1]["headers"]["x-api-token"] == secret  # the sandbox's own value was stripped
     finally:
         server.close()
+
+
+# Request smuggling on an inspected host (issue 9's list): raw HTTP/1.1 written into the TLS
+# tunnel, so that the proxy's parser is the one that has to get framing right. Each variant hides
+# a volumeDelete mutation behind an innocent query; none may reach the server.
+PY_SMUGGLE = r"""
+import os, socket, ssl, sys
+host, port = sys.argv[1], int(sys.argv[2])
+proxy = os.environ["HTTPS_PROXY"].split("//", 1)[1].rstrip("/")
+ph, pp = proxy.rsplit(":", 1)
+mutation = b'{"query": "mutation { volumeDelete(volumeId: \\"v1\\") }"}'
+query = b'{"query": "{ me { id } }"}'
+def req(body, extra=b""):
+    return (b"POST /graphql HTTP/1.1\r\nHost: " + host.encode() + b"\r\nContent-Type: application/json\r\n" + extra +
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+hidden = req(mutation)
+chunked_query = hex(len(query))[2:].encode() + b"\r\n" + query + b"\r\n0\r\n\r\n"
+variants = {
+    "CL.TE": (b"POST /graphql HTTP/1.1\r\nHost: " + host.encode() + b"\r\nContent-Type: application/json\r\n"
+              b"Content-Length: " + str(len(chunked_query)).encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked_query + hidden),
+    "TE.CL": (b"POST /graphql HTTP/1.1\r\nHost: " + host.encode() + b"\r\nContent-Type: application/json\r\n"
+              b"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n" + chunked_query + hidden),
+    "obfuscated TE": (b"POST /graphql HTTP/1.1\r\nHost: " + host.encode() + b"\r\nContent-Type: application/json\r\n"
+                      b"Transfer-Encoding: xchunked\r\nContent-Length: " + str(len(query)).encode() + b"\r\n\r\n" + query + hidden),
+    "two Content-Lengths": (b"POST /graphql HTTP/1.1\r\nHost: " + host.encode() + b"\r\nContent-Type: application/json\r\n"
+                            b"Content-Length: " + str(len(query)).encode() + b"\r\nContent-Length: " + str(len(query) + len(hidden)).encode() +
+                            b"\r\n\r\n" + query + hidden),
+    "pipelined": req(query) + hidden,
+}
+context = ssl.create_default_context()
+for name, payload in variants.items():
+    s = socket.create_connection((ph, int(pp)), timeout=10)
+    s.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(4096)
+        if not chunk: break
+        head += chunk
+    t = context.wrap_socket(s, server_hostname=host)
+    t.sendall(payload)
+    answer = b""
+    try:
+        while True:
+            chunk = t.recv(65536)
+            if not chunk: break
+            answer += chunk
+    except (socket.timeout, ssl.SSLError, OSError):
+        pass
+    statuses = [line.split()[1].decode() for line in answer.split(b"\r\n") if line.startswith(b"HTTP/1.")]
+    print(name, "STATUSES", ",".join(statuses) or "none", flush=True)
+    t.close()
+"""
+
+
+def test_request_smuggling_into_an_inspected_host_is_refused(project):
+    before = len(project.server.requests)
+    cp = project.run([PY, "-c", PY_SMUGGLE, API, str(project.port)])
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    lines = dict(line.split(" STATUSES ") for line in cp.stdout.splitlines() if " STATUSES " in line)
+    assert set(lines) == {"CL.TE", "TE.CL", "obfuscated TE", "two Content-Lengths", "pipelined"}, cp.stdout
+    reached = project.server.requests[before:]
+    assert not any(b"volumeDelete" in r["body"] for r in reached), reached
+    # No variant got a hidden request past the parser: each was refused outright (4xx) or ended
+    # after the innocent query (the pipelined mutation is not forwarded either way).
+    for name, statuses in lines.items():
+        codes = [s for s in statuses.split(",") if s != "none"]
+        assert all(c.startswith("4") for c in codes) or codes in ([], ["200"], ["200", "403"]), (name, statuses)
