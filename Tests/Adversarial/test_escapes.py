@@ -13,8 +13,8 @@ sandbox's terminal (test_terminal.py); signals to host processes, /proc/sys and 
 setuid binaries (test_run.py); descriptors the caller holds (test_lifetime.py). This file adds
 attacks those do not make. `ESCAPES` at the end counts the attempts for the README.
 
-Request smuggling on inspected hosts waits for TLS inspection (issue 6): see
-SMUGGLING_PLACEHOLDERS, a list of attacks to write then, not tests.
+Request smuggling on inspected hosts: the framing attacks are in Tests/integration/test_inspect.py;
+SMUGGLING_PLACEHOLDERS lists the ones still to write (a list, not tests).
 """
 
 import os
@@ -573,7 +573,7 @@ def test_tmp_fill_contained(run, workspace, attack, procs):
     assert_host_and_supervisor_fine(run, workspace, r, canary)
 
 
-# --- request smuggling: waits for TLS inspection (issue 6) --------------------------------------
+# --- request smuggling on inspected hosts -------------------------------------------------------
 
 # NOT TESTS. Attacks to write once inspected hosts and request rules exist (issue 6), each
 # against an inspected allowed host whose request rules refuse a path:
