@@ -179,7 +179,10 @@ def test_hundred_runs_leave_nothing_behind(interlock, workspace, tmp_host_dir):
     def our_cgroups():
         return [d for d in interlock_cgroup_dirs() if os.path.basename(d).startswith(prefixes)]
     # Cgroup removal may lag the exit by a moment (EBUSY while the pid namespace empties).
-    wait_until(lambda: not our_cgroups(), timeout=30, message="run cgroups removed")
+    try:
+        wait_until(lambda: not our_cgroups(), timeout=30, message="run cgroups removed")
+    except AssertionError:
+        raise AssertionError(f"run cgroups left behind: {our_cgroups()}")
     after = snapshot()
 
     assert pids_with_env(marker) == [], "processes of the sandboxes survived"

@@ -160,10 +160,17 @@ final class RunCgroups {
     /// leave their cgroup, so EBUSY is retried briefly.
     func remove() {
         for dir in directories.reversed() {
-            for _ in 0..<200 {
-                if rmdir(dir) == 0 || errno == ENOENT { break }
+            // Usually immediate; on a machine under heavy load the pid namespace can take
+            // seconds to empty, so keep trying (5 ms steps for a second, then 100 ms steps).
+            var removed = false
+            for attempt in 0..<250 {
+                if rmdir(dir) == 0 || errno == ENOENT { removed = true; break }
                 if errno != EBUSY { break }
-                usleep(5000)
+                usleep(attempt < 200 ? 5000 : 100_000)
+            }
+            if !removed {
+                var line = "interlock: could not remove the cgroup \(dir) (\(String(cString: strerror(errno)))); the next run collects it\n"
+                line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
             }
         }
         directories.removeAll()
