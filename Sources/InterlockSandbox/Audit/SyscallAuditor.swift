@@ -213,11 +213,14 @@ public final class SyscallAuditor: Sendable {
             _ = il_notif_respond(listener, n.id, 0, 1)
             return
         }
+        let unreadable = path == UnixSocketConnections.unreadable
+        let errno = unreadable ? EFAULT : ECONNREFUSED
         let record = AuditRecord(sandbox: sandbox, kind: .connect, action: "deny", pid: pid, exe: ProcessInfo.exe(pid),
                                  argv: ProcessInfo.argv(pid), rule: "network.unix_sockets",
-                                 detail: [("path", .string(path)), ("syscall", .string(name)), ("errno", .string("ECONNREFUSED")),
-                                          ("reason", .string("a host unix socket not granted by network.unix_sockets"))])
-        _ = il_notif_respond(listener, n.id, ECONNREFUSED, 0)
+                                 detail: [("path", .string(path)), ("syscall", .string(name)), ("errno", .string(ErrnoText.name(errno))),
+                                          ("reason", .string(unreadable ? "the address could not be read, so it was not let through"
+                                                                        : "a host unix socket not granted by network.unix_sockets"))])
+        _ = il_notif_respond(listener, n.id, errno, 0)
         state.withLock { $0.summary.unixSockets[path, default: 0] += 1 }
         log?.append(record)
     }

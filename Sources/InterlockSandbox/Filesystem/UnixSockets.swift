@@ -105,6 +105,9 @@ public struct UnixSocketConnections: Sendable {
         self.identity = identity
     }
 
+    /// What `refused` returns for an address that could not be read.
+    public static let unreadable = "(an address the supervisor could not read)"
+
     /// connect, and sendto with a destination address.
     public static func watchRules() -> [SyscallRule] {
         [SyscallRule(syscall: "connect", action: .watch, origin: "unix sockets"),
@@ -121,7 +124,12 @@ public struct UnixSocketConnections: Sendable {
         }
         var buffer = [UInt8](repeating: 0, count: 110)  // sizeof(struct sockaddr_un)
         let want = Int(min(length & 0xffff_ffff, UInt64(buffer.count)))
-        guard want > 2, buffer.withUnsafeMutableBytes({ il_read_remote(pid, address, $0.baseAddress, want) }) == want else { return nil }
+        guard want > 2 else { return nil }  // too short to name a path: the kernel refuses it
+        // An address we cannot read is not let through on trust (the caller could map it before
+        // the kernel reads it): refused as unreadable, which is what the kernel would say.
+        guard buffer.withUnsafeMutableBytes({ il_read_remote(pid, address, $0.baseAddress, want) }) == want else {
+            return Self.unreadable
+        }
         guard UInt16(buffer[0]) | UInt16(buffer[1]) << 8 == UInt16(AF_UNIX) else { return nil }
         let name = buffer[2..<want].prefix { $0 != 0 }
         // Abstract (leading NUL) and unnamed sockets live in the sandbox's network namespace.
