@@ -16,11 +16,8 @@ public enum StartupTrace {
 
     /// The process's start, from /proc/self/stat, as CLOCK_MONOTONIC seconds.
     private static func processStart() -> Double {
-        guard let stat = FileIO.read("/proc/self/stat"), let close = stat.lastIndex(of: ")") else { return now() }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // Field 22 (starttime), counted from after the command name: index 19.
-        guard fields.count > 19, let ticks = Double(fields[19]) else { return now() }
-        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard let ticks = ProcessStart.ticks() else { return now() }
+        return Double(ticks) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     static func now() -> Double {

@@ -249,6 +249,7 @@ def sequential(interlock, workspace, count):
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         out, err = p.communicate(timeout=TIMEOUT)
         assert p.returncode == 0 and out.decode().strip() == marker, (i, out, err)
+        assert b"could not remove" not in err, (i, err)
         supervisors.append(p.pid)
     wait_until(lambda: not leaks(before, snapshot(), marker, supervisors).get("cgroups"), timeout=30,
                message="run cgroups removed")

@@ -72,6 +72,42 @@ def test_sandbox_stale_cgroups_collected_after_sigkill(interlock, workspace, pro
     wait_until(collected, interval=0.5, message=f"stale cgroups {mine} to be collected")
 
 
+def start_ticks(pid):
+    stat = open(f"/proc/{pid}/stat").read()
+    return int(stat[stat.rindex(")") + 2:].split()[19])
+
+
+def test_stale_cgroup_whose_pid_was_reused_is_collected(interlock, workspace, run):
+    """Pids wrap (pid_max is often 32768): a stale cgroup named after a pid that now belongs to
+    another process is still collected, because the name carries the owner's start time; a cgroup
+    whose owner is really alive (same pid, same start) is left alone."""
+    # Where the supervisor makes run cgroups: under its own cgroup in each hierarchy.
+    parents = []
+    for line in open("/proc/self/cgroup").read().splitlines():
+        _, controllers, path = line.split(":", 2)
+        top = "/sys/fs/cgroup/unified" if controllers == "" and os.path.isdir("/sys/fs/cgroup/unified") else \
+              "/sys/fs/cgroup" if controllers == "" else f"/sys/fs/cgroup/{controllers}"
+        if controllers in ("", "pids", "memory") and os.access(top + path, os.W_OK) and \
+                (controllers or os.path.exists(top + "/cgroup.controllers")):
+            parents.append(os.path.normpath(top + path))
+    if not parents:
+        pytest.skip("no writable cgroup hierarchy")
+    own_pid = os.getpid()
+    reused = os.path.join(parents[0], f"interlock-{own_pid}-{start_ticks(own_pid) + 1}-{uuid.uuid4().hex[:8]}")
+    live = os.path.join(parents[0], f"interlock-{own_pid}-{start_ticks(own_pid)}-{uuid.uuid4().hex[:8]}")
+    os.mkdir(reused)
+    os.mkdir(live)
+    try:
+        r = run(["run", "--", "true"], workspace)
+        assert r.returncode == 0, r.stderr
+        assert not os.path.isdir(reused), "a stale cgroup whose pid was reused survived a run"
+        assert os.path.isdir(live), "the cgroup of a live supervisor was removed"
+    finally:
+        for d in (reused, live):
+            if os.path.isdir(d):
+                os.rmdir(d)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1])
 def test_signals_are_forwarded(interlock, workspace, procs, sig):
     name = signal.Signals(sig).name[3:]

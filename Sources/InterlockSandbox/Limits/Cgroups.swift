@@ -92,13 +92,15 @@ public struct CgroupHost: Sendable {
 
 /// The cgroups of one run: created before the command starts, removed when it ends.
 /// A supervisor killed outright cannot remove them; the next run removes any whose
-/// supervisor is gone (`collectStale`).
+/// supervisor is gone (`collectStale`). They are named after the supervisor's pid *and* start
+/// time: on a busy host pids wrap (pid_max is often 32768) and a stale cgroup whose pid now
+/// belongs to another process would otherwise never be collected.
 final class RunCgroups {
     private(set) var directories: [String] = []
     private let name: String
 
     init(host: CgroupHost, runID: String, limits: LimitsPolicy) throws {
-        name = "interlock-\(getpid())-\(runID)"
+        name = "interlock-\(getpid())-\(ProcessStart.ticks() ?? 0)-\(runID)"
         do {
             if let memory = limits.memory, let (h, m) = host.hierarchy(for: "memory") {
                 let dir = try make(h, m, controller: "memory", host: host)
@@ -188,9 +190,12 @@ final class RunCgroups {
                     String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
                 }
                 guard entryName.hasPrefix("interlock-") else { continue }
+                // interlock-PID-START-RUN (interlock-PID-RUN before start times were added).
                 let parts = entryName.split(separator: "-")
                 guard parts.count >= 3, let owner = pid_t(parts[1]) else { continue }
-                if kill(owner, 0) != 0 && errno == ESRCH { rmdir(parent + "/" + entryName) }
+                let gone = kill(owner, 0) != 0 && errno == ESRCH
+                let reused = parts.count >= 4 && UInt64(parts[2]).map { $0 != ProcessStart.ticks(of: String(owner)) } == true
+                if gone || reused { rmdir(parent + "/" + entryName) }
             }
         }
     }
