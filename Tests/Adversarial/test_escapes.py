@@ -13,8 +13,8 @@ sandbox's terminal (test_terminal.py); signals to host processes, /proc/sys and 
 setuid binaries (test_run.py); descriptors the caller holds (test_lifetime.py). This file adds
 attacks those do not make. `ESCAPES` at the end counts the attempts for the README.
 
-Request smuggling on inspected hosts: the framing attacks are in Tests/integration/test_inspect.py;
-SMUGGLING_PLACEHOLDERS lists the ones still to write (a list, not tests).
+Request smuggling on inspected hosts: the framing attacks are in Tests/integration/test_inspect.py
+(test_request_smuggling_into_an_inspected_host_is_refused).
 """
 
 import os
@@ -571,21 +571,3 @@ def test_tmp_fill_contained(run, workspace, attack, procs):
     else:  # the cgroup's OOM killer ended the sandbox at the limit
         assert "after=137" in r.stdout or r.returncode == 137, (r.returncode, r.stdout)
     assert_host_and_supervisor_fine(run, workspace, r, canary)
-
-
-# --- request smuggling on inspected hosts -------------------------------------------------------
-
-# NOT TESTS. Attacks to write once inspected hosts and request rules exist (issue 6), each
-# against an inspected allowed host whose request rules refuse a path:
-# CL.TE, TE.CL, an obfuscated Transfer-Encoding, two Content-Lengths and a pipelined hidden
-# mutation are tried for real in Tests/integration/test_inspect.py
-# (test_request_smuggling_into_an_inspected_host_is_refused: each gets 400, nothing hidden reaches
-# the server). Still to write:
-SMUGGLING_PLACEHOLDERS = [
-    "chunk-size with extensions, leading zeros, negative or overflowing sizes",
-    "bare LF line endings and obs-fold continuation lines in headers",
-    "HTTP/1.0 keep-alive with a pipelined second request to a refused path",
-    "absolute-form request line whose authority differs from Host inside the TLS tunnel",
-    "HTTP/2 downgrade: h2c Upgrade header on an inspected connection",
-    "SNI of the allowed host, Host header (inside TLS) of a refused host",
-]
