@@ -464,11 +464,15 @@ public final class Supervisor {
         var inputOpen = terminal?.input != nil
         var masterOpen = terminal != nil
         var initAlive = true
+        // Init closes the status pipe when it exits, before its pid namespace has emptied and its
+        // pidfd turns readable: a pipe at EOF is dropped from the poll set, or the loop would spin
+        // through the teardown, taking a core from the kernel doing it.
+        var statusOpen = true
         var buffer = [UInt8](repeating: 0, count: 65536)
 
         while initAlive {
             var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: statusPipe, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: statusOpen ? statusPipe : -1, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: signalPipe, events: Int16(POLLIN), revents: 0)]
             if let t = terminal, masterOpen {
                 fds.append(pollfd(fd: t.master, events: Int16(POLLIN) | (pendingInput.isEmpty ? 0 : Int16(POLLOUT)), revents: 0))
@@ -487,6 +491,8 @@ public final class Supervisor {
                     if let event = readEvent(statusPipe) {
                         if event.kind == IL_EVENT_EXITED.rawValue { waitStatus = event.status }
                         else if event.kind == IL_EVENT_STOPPED.rawValue { suspendWithSandbox(terminal: terminal) }
+                    } else {
+                        statusOpen = false
                     }
                 case signalPipe:
                     var signo: UInt8 = 0
