@@ -153,6 +153,8 @@ int il_file_handle(const char *path, uint8_t *out, int capacity);
 int il_fanotify_read(int fan, il_fan_event *out, int max);
 /// Lets the held opener proceed (it sees the empty mask) and closes the event fd.
 void il_fanotify_allow(int fan, int event_fd);
+/// Closes a fanotify group without waiting for its release (see fanotify.c).
+void il_fanotify_close_deferred(int fan);
 int il_stat_identity(const char *path, uint64_t *dev, uint64_t *ino);
 
 /// clone3 into new namespaces and run the child side of `spec`. Returns the child's pid in

@@ -35,7 +35,8 @@ final class HiddenPathWatcher {
         self.log = log
     }
 
-    deinit { close(fd) }
+    /// When the sandbox is gone (its processes and its mounts): the release waits on the kernel.
+    deinit { il_fanotify_close_deferred(fd) }
 
     /// Marks each mask as the sandbox (pid) sees it, once its view is final.
     func watch(_ steps: [MountPlan.Step], pid: pid_t) throws {
