@@ -75,12 +75,16 @@ public struct SecretsScanStats: Sendable, Equatable, Codable {
     /// The whole scan: home, workspace, environment.
     public var milliseconds = 0.0
     public var workspaceMilliseconds = 0.0
+    /// Where the workspace result came from: `index` (the keeper answered) or `full` (this run walked the tree).
+    public var source = "full"
+    /// Why the index did not answer (nil when it did, or was not asked); `keeper started` when this run started one.
+    public var indexNote: String?
 
     enum CodingKeys: String, CodingKey {
         case filesVisited = "files_visited", directoriesVisited = "directories_visited"
         case filesContentScanned = "files_content_scanned", bytesContentScanned = "bytes_content_scanned"
         case cacheHits = "cache_hits", cacheUsed = "cache_used", milliseconds
-        case workspaceMilliseconds = "workspace_milliseconds"
+        case workspaceMilliseconds = "workspace_milliseconds", source, indexNote = "index_note"
     }
 
     public init() {}
@@ -131,6 +135,14 @@ public enum SecretsScanner {
              cacheDirectory: cacheDirectory, rules: .builtin)
     }
 
+    /// The same, asking the workspace's index keeper first (`ScanIndex`); the full scan when it
+    /// cannot answer, and then a keeper is started if the workspace is large.
+    public static func scan(home: String, workspace: String, environment: [String], policy: SecretsPolicy,
+                            cacheDirectory: String?, index: ScanIndexOptions?) -> SecretsReport {
+        scan(home: home, workspace: workspace, environment: environment, policy: policy,
+             cacheDirectory: cacheDirectory, rules: .builtin, racyWindowNanoseconds: 1_000_000_000, index: index)
+    }
+
     /// The same with other rules (tests, or a user's rules file).
     public static func scan(home: String, workspace: String, environment: [String], policy: SecretsPolicy,
                             cacheDirectory: String?, rules: SecretRuleSet) -> SecretsReport {
@@ -140,7 +152,7 @@ public enum SecretsScanner {
 
     static func scan(home homeArgument: String, workspace workspaceArgument: String, environment: [String],
                      policy: SecretsPolicy, cacheDirectory: String?, rules: SecretRuleSet,
-                     racyWindowNanoseconds: Int64) -> SecretsReport {
+                     racyWindowNanoseconds: Int64, index: ScanIndexOptions? = nil) -> SecretsReport {
         var report = SecretsReport()
         guard policy.discover else {
             report.keptEnvironment = environment
@@ -184,9 +196,25 @@ public enum SecretsScanner {
             report.warnings.append("scan cache \(directory) not used: it must be an absolute path outside the workspace")
             cacheDirectory = nil
         }
-        let scanner = WorkspaceScanner(rules: rules, root: workspace, cacheDirectory: cacheDirectory,
-                                       racyWindowNanoseconds: racyWindowNanoseconds)
-        let result = scanner.scan()
+        var index = index
+        if let options = index, let directory = cacheDirectory, Path.normalize(options.directory) != directory {
+            // The keeper's socket sits beside the cache, whose placement was just checked.
+            index = nil
+        }
+        var source = "full"
+        var indexNote: String?
+        var answered: WorkspaceScanner.Result?
+        if let index, cacheDirectory != nil {
+            (answered, indexNote) = ScanIndex.query(options: index, rules: rules, workspace: workspace)
+            if answered != nil { source = "index"; indexNote = nil }
+        }
+        let result = answered ?? WorkspaceScanner(rules: rules, root: workspace, cacheDirectory: cacheDirectory,
+                                                  racyWindowNanoseconds: racyWindowNanoseconds).scan()
+        if let index, cacheDirectory != nil, answered == nil, result.filesVisited >= index.minimumFiles,
+           ScanIndex.keeperAbsent(directory: index.directory, workspace: workspace) {
+            index.startKeeper(workspace)
+            indexNote = (indexNote.map { $0 + "; " } ?? "") + "keeper started"
+        }
         report.warnings += result.warnings
         for finding in result.findings {
             let found = Path.join(workspace, finding.relativePath)
@@ -209,6 +237,8 @@ public enum SecretsScanner {
         stats.cacheHits = result.cacheHits
         stats.cacheUsed = result.cacheUsed
         stats.workspaceMilliseconds = Double(Posix.clock(CLOCK_MONOTONIC) - workspaceStarted) / 1e6
+        stats.source = source
+        stats.indexNote = indexNote
 
         // Grants, de-duplication, pruning.
         let (hidden, granted) = resolve(candidates, grants: grants, home: home, workspace: workspace,

@@ -95,13 +95,9 @@ struct WorkspaceScanner {
 
 /// The shared state of one walk: a stack of directories guarded by a mutex, and one result per worker.
 private final class Walk: @unchecked Sendable {
-    let rules: SecretRuleSet
-    let matcher: ContentMatcher
+    let check: EntryCheck
     let settings: ScanSettings
-    let workspaceRules: WorkspaceRules
     let rootFd: Int32
-    let cache: ScanCache?
-    let racyBefore: Int64
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -115,13 +111,9 @@ private final class Walk: @unchecked Sendable {
     typealias Finding = WorkspaceScanner.Finding
 
     init(rules: SecretRuleSet, rootFd: Int32, cache: ScanCache?, racyBefore: Int64) {
-        self.rules = rules
-        self.matcher = rules.content
+        self.check = EntryCheck(rules: rules, cache: cache, racyBefore: racyBefore)
         self.settings = rules.settings
-        self.workspaceRules = rules.workspace
         self.rootFd = rootFd
-        self.cache = cache
-        self.racyBefore = racyBefore
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
     }
@@ -213,45 +205,73 @@ private final class Walk: @unchecked Sendable {
                     type = Posix.type(of: st)
                 }
                 func relative() -> String { prefix + String(decoding: name, as: UTF8.self) }
-                switch type! {
-                case .directory:
+                if type! == .directory {
                     let path = relative()
-                    subdirectories.append((path, skipContent || isSkipped(name: name, relative: path)))
-                case .regular, .symlink:
-                    result.filesVisited += 1
-                    var found: UInt64?  // content rules, once read
-                    if let rule = workspaceRules.match(name: name, relativePath: { Array(relative().utf8) }) {
-                        let r = workspaceRules.rules[rule]
-                        if r.contentMask == 0 {
-                            result.findings.append(Finding(relativePath: relative(), isSymlink: type == .symlink,
-                                                           rule: "workspace: " + r.name, ruleID: r.id))
-                            return
-                        }
-                        // A name that counts only with the right content: read it, skipped directory or not.
-                        guard type == .regular else { return }
-                        let bits = content(directoryFd, cName, into: &result, buffer: buffer, capacity: capacity)
-                        if bits & r.contentMask != 0 {
-                            result.findings.append(Finding(relativePath: relative(), isSymlink: false,
-                                                           rule: "workspace: " + r.name, ruleID: r.id))
-                            return
-                        }
-                        found = bits
-                    }
-                    guard type == .regular && !skipContent else { return }
-                    let bits = found ?? content(directoryFd, cName, into: &result, buffer: buffer, capacity: capacity)
-                    if bits != 0 {
-                        let info = rules.contentRules[bits.trailingZeroBitCount]
-                        result.findings.append(Finding(relativePath: relative(), isSymlink: false,
-                                                       rule: "content: " + info.name, ruleID: info.id))
-                    }
-                default:
-                    break
+                    subdirectories.append((path, skipContent || check.isSkipped(name: name, relative: path)))
+                    return
+                }
+                if let finding = check.file(directoryFd, cName, name: name, type: type!, relative: relative,
+                                            skipContent: skipContent, into: &result, buffer: buffer, capacity: capacity) {
+                    result.findings.append(finding)
                 }
             }
         }
     }
+}
 
-    private func isSkipped(name: UnsafeBufferPointer<UInt8>, relative: String) -> Bool {
+/// How one directory entry that is not a directory is judged: the file-name rules, then the
+/// content rules (from the cache when the file is unchanged). The walk and the index keeper
+/// (`IndexKeeper`) share it, so that both reach the same verdict on the same file.
+struct EntryCheck: @unchecked Sendable {
+    typealias Result = WorkspaceScanner.Result
+    typealias Finding = WorkspaceScanner.Finding
+
+    let rules: SecretRuleSet
+    let matcher: ContentMatcher
+    let settings: ScanSettings
+    let workspaceRules: WorkspaceRules
+    let cache: ScanCache?
+    let racyBefore: Int64
+
+    init(rules: SecretRuleSet, cache: ScanCache?, racyBefore: Int64) {
+        self.rules = rules
+        self.matcher = rules.content
+        self.settings = rules.settings
+        self.workspaceRules = rules.workspace
+        self.cache = cache
+        self.racyBefore = racyBefore
+    }
+
+    /// The finding for a regular file or symlink `cName` of `directoryFd`, counted in `result`;
+    /// nil for anything else or a clean file.
+    func file(_ directoryFd: Int32, _ cName: UnsafePointer<CChar>, name: UnsafeBufferPointer<UInt8>,
+              type: Posix.FileType, relative: () -> String, skipContent: Bool, into result: inout Result,
+              buffer: UnsafeMutableRawPointer, capacity: Int) -> Finding? {
+        guard type == .regular || type == .symlink else { return nil }
+        result.filesVisited += 1
+        var found: UInt64?  // content rules, once read
+        if let rule = workspaceRules.match(name: name, relativePath: { Array(relative().utf8) }) {
+            let r = workspaceRules.rules[rule]
+            if r.contentMask == 0 {
+                return Finding(relativePath: relative(), isSymlink: type == .symlink,
+                               rule: "workspace: " + r.name, ruleID: r.id)
+            }
+            // A name that counts only with the right content: read it, skipped directory or not.
+            guard type == .regular else { return nil }
+            let bits = content(directoryFd, cName, into: &result, buffer: buffer, capacity: capacity)
+            if bits & r.contentMask != 0 {
+                return Finding(relativePath: relative(), isSymlink: false, rule: "workspace: " + r.name, ruleID: r.id)
+            }
+            found = bits
+        }
+        guard type == .regular && !skipContent else { return nil }
+        let bits = found ?? content(directoryFd, cName, into: &result, buffer: buffer, capacity: capacity)
+        guard bits != 0 else { return nil }
+        let info = rules.contentRules[bits.trailingZeroBitCount]
+        return Finding(relativePath: relative(), isSymlink: false, rule: "content: " + info.name, ruleID: info.id)
+    }
+
+    func isSkipped(name: UnsafeBufferPointer<UInt8>, relative: String) -> Bool {
         if !settings.skipContentNames.isEmpty && settings.skipContentNames.contains(String(decoding: name, as: UTF8.self)) {
             return true
         }
@@ -271,8 +291,8 @@ private final class Walk: @unchecked Sendable {
 
     /// The content rules (bits) a file matches: from the cache when size, mtime and ctime are
     /// unchanged, else read (at most `max_file_size`; binary files are not scanned).
-    private func content(_ directoryFd: Int32, _ name: UnsafePointer<CChar>, into result: inout Result,
-                         buffer: UnsafeMutableRawPointer, capacity: Int) -> UInt64 {
+    func content(_ directoryFd: Int32, _ name: UnsafePointer<CChar>, into result: inout Result,
+                 buffer: UnsafeMutableRawPointer, capacity: Int) -> UInt64 {
         let flags = ScanCache.binaryFlag | ScanCache.tooLargeFlag
         if let cache {
             var info = stat()

@@ -37,9 +37,10 @@ enum Launcher {
             ? SlowStepNotice(after: 1, "scanning \(workspace) and your home for credentials… (a first scan takes a while; later runs use the cache)")
             : nil
         let secrets = SecretsScanner.scan(home: Shell.realPath(Shell.home()) ?? Shell.home(), workspace: workspace,
-                                          environment: environment, policy: policy.secrets, cacheDirectory: Shell.scanCacheDirectory())
+                                          environment: environment, policy: policy.secrets, cacheDirectory: Shell.scanCacheDirectory(),
+                                          index: ScanIndexStart.options())
         notice?.finish("scanned \(secrets.scanStats.filesVisited) files; \(secrets.hidden.count) credential\(secrets.hidden.count == 1 ? "" : "s") hidden")
-        StartupTrace.mark("secrets scan (\(secrets.scanStats.filesVisited) files, \(secrets.scanStats.cacheHits) cached)")
+        StartupTrace.mark("secrets scan (\(secrets.scanStats.filesVisited) files, \(secrets.scanStats.cacheHits) cached, source \(secrets.scanStats.source)\(secrets.scanStats.indexNote.map { "; index: " + $0 } ?? ""))")
         var plan: LaunchPlan
         do {
             plan = try LaunchPlan.make(policy: policy, workspace: workspace, workingDirectory: inside ? cwd : workspace,

@@ -11,7 +11,7 @@ struct SecretsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "secrets",
         abstract: "Credential discovery.",
-        subcommands: [Scan.self]
+        subcommands: [Scan.self, IndexKeeperCommand.self]
     )
 
     struct Scan: ParsableCommand {
@@ -27,12 +27,20 @@ struct SecretsCommand: ParsableCommand {
             do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
             let report = SecretsScanner.scan(home: Shell.realPath(Shell.home()) ?? Shell.home(), workspace: workspace,
                                              environment: Shell.environment(), policy: policy.secrets,
-                                             cacheDirectory: Shell.scanCacheDirectory())
+                                             cacheDirectory: Shell.scanCacheDirectory(), index: ScanIndexStart.options())
             func entry(_ s: DiscoveredSecret) -> JSONValue {
                 .object([("path", .string(s.path)), ("kind", .string(s.kind.rawValue)), ("rule", .string(s.rule)),
                          ("granted_by", s.grantedBy.map { .string($0) } ?? .null)])
             }
             if json {
+                let stats: JSONValue = .object([
+                    ("files", .int(Int64(report.scanStats.filesVisited))),
+                    ("content_scanned", .int(Int64(report.scanStats.filesContentScanned))),
+                    ("cache_hits", .int(Int64(report.scanStats.cacheHits))),
+                    ("source", .string(report.scanStats.source)),
+                    ("index_note", report.scanStats.indexNote.map { .string($0) } ?? .null),
+                    ("milliseconds", .int(Int64(report.scanStats.milliseconds.rounded()))),
+                ])
                 print(JSONValue.object([
                     ("workspace", .string(workspace)), ("environment", policy.environment.map { .string($0) } ?? .null),
                     ("hidden", .array(report.hidden.map(entry))), ("granted", .array(report.granted.map(entry))),
@@ -41,10 +49,7 @@ struct SecretsCommand: ParsableCommand {
                                  ("granted_by", v.grantedBy.map { .string($0) } ?? .null)])
                     })),
                     ("warnings", .array(report.warnings.map { .string($0) })),
-                    ("stats", .object([("files", .int(Int64(report.scanStats.filesVisited))),
-                                       ("content_scanned", .int(Int64(report.scanStats.filesContentScanned))),
-                                       ("cache_hits", .int(Int64(report.scanStats.cacheHits))),
-                                       ("milliseconds", .int(Int64(report.scanStats.milliseconds.rounded())))])),
+                    ("stats", stats),
                 ]).encoded())
                 return
             }
@@ -60,7 +65,8 @@ struct SecretsCommand: ParsableCommand {
             }
             for w in report.warnings { print(style.red("warning: ") + w) }
             let st = report.scanStats
-            print("\n\(st.filesVisited) files, \(st.filesContentScanned) read, \(st.cacheHits) from cache, \(Int(st.milliseconds.rounded())) ms")
+            print("\n\(st.filesVisited) files, \(st.filesContentScanned) read, \(st.cacheHits) from cache, \(Int(st.milliseconds.rounded())) ms"
+                  + (st.source == "index" ? "; workspace from the scan index" : "") + (st.indexNote.map { " (index: \($0))" } ?? ""))
         }
     }
 }

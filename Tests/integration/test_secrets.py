@@ -6,16 +6,18 @@ The fake HOME lives under /var/tmp (a root-invoked sandbox has a private /tmp an
 world-readable, so that only the masking (not file permissions) keeps the sandbox out of it.
 """
 
+import glob
 import json
 import os
 import secrets as pysecrets
 import shutil
+import signal
 import string
 import tempfile
 
 import pytest
 
-from conftest import PY, TIMEOUT, sandbox_env, write_profile
+from conftest import PY, TIMEOUT, pid_alive, proc_cmdline, sandbox_env, wait_until, write_profile
 from helpers.seccomp_support import read_audit
 
 MARK = "ILSECMARK"  # every secret file holds MARK-<name>; nothing else in HOME/workspace does
@@ -581,3 +583,131 @@ def test_set_env_adds_and_replaces_variables(run, workspace):
     assert r.stdout.strip() == "sandbox|replaced"
     r = run(["run", "--env", "ci", "--", "sh", "-c", 'echo "$APP_ENV"'], workspace, env=env)
     assert r.stdout.strip() == "ci", r.stderr
+
+
+# --- scan index (issue item 2: repeat runs do not stat every file) ------------------------------
+#
+# A keeper process holds inotify watches on the workspace and answers runs' scans. These tests
+# start one for a small project by lowering INTERLOCK_SCAN_INDEX_MIN_FILES (by default a keeper
+# starts only above 5,000 files, so no other test starts one), and compare every answer with a
+# full scan (INTERLOCK_SCAN_INDEX=0). Keepers are killed at teardown.
+
+
+@pytest.fixture
+def indexed(run, project, env_of, tmp_host_dir):
+    """(scan, trace_run, keepers, env): scan(index=True) -> JSON of `secrets scan --env staging`;
+    trace_run() -> the trace line of the scan in `interlock run -- true`; keepers() -> live keeper
+    pids; env(index) -> the runs' environment."""
+    cache = os.path.join(tmp_host_dir, "cache")
+    base = {"XDG_CACHE_HOME": cache, "INTERLOCK_SCAN_INDEX_MIN_FILES": "1", "INTERLOCK_SCAN_INDEX_IDLE": "600"}
+
+    def env(index):
+        return env_of({**base, **({} if index else {"INTERLOCK_SCAN_INDEX": "0"})})
+
+    def scan_(index=True):
+        r = run(["secrets", "scan", "--env", "staging", "--json"], project, env=env(index))
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def trace_run():
+        r = run(["run", "--env", "staging", "--", "true"], project, env={**env(True), "INTERLOCK_TRACE_STARTUP": "1"})
+        assert r.returncode == 0, r.stderr
+        return [l for l in r.stderr.splitlines() if "secrets scan" in l][0]
+
+    def keepers():
+        found = []
+        for lock in glob.glob(os.path.join(cache, "interlock", "scan", "*.keeper")):
+            text = open(lock).read().strip()
+            if text.isdigit() and pid_alive(int(text)) and "index-keeper" in (proc_cmdline(int(text)) or []):
+                found.append(int(text))
+        return found
+
+    yield scan_, trace_run, keepers, env
+    for pid in keepers():
+        os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not keepers(), message="keepers gone")
+
+
+def listed(data):
+    """What a scan decides, without its statistics."""
+    return {k: data[k] for k in ("hidden", "granted", "warnings")} | {"files": data["stats"]["files"]}
+
+
+def wait_for_index(scan_):
+    wait_until(lambda: scan_()["stats"]["source"] == "index", message="the keeper answering")
+
+
+def test_repeat_run_uses_the_index(indexed, project):
+    scan_, trace_run, keepers, env = indexed
+    first = trace_run()
+    assert "source full" in first and "keeper started" in first, first
+    wait_for_index(scan_)
+    assert len(keepers()) == 1
+    second = trace_run()
+    assert "source index" in second, second
+    assert listed(scan_()) == listed(scan_(index=False))
+
+
+def test_index_follows_changes_exactly_like_a_full_scan(indexed, project, run):
+    scan_, trace_run, keepers, env = indexed
+    trace_run()
+    wait_for_index(scan_)
+    before = scan_()
+    token = "ghp_" + rand(36)
+    # Modified: a token pasted into an innocent file.
+    with open(os.path.join(project, "src/main.py"), "a") as f:
+        f.write(f"# {token}\n")
+    # Created in a directory created just now (its watch must come before its listing).
+    os.makedirs(os.path.join(project, "deploy/eu/west"))
+    with open(os.path.join(project, "deploy/eu/west/.env.production"), "w") as f:
+        f.write("DATABASE_URL=postgres://x\n")
+    # Deleted: a secret file; renamed: a secret to an innocent name, a directory holding one.
+    os.unlink(os.path.join(project, "certs/server.key"))
+    os.rename(os.path.join(project, "infra/prod.tfvars"), os.path.join(project, "infra/prod.txt"))
+    os.rename(os.path.join(project, "config/gcp"), os.path.join(project, "config/gcp-old"))
+    # Written by the sandbox itself during a run.
+    r = run(["run", "--env", "staging", "--", "sh", "-c", f"echo 'x = \"{token}\"' > leaked.txt"], project, env=env(True))
+    assert r.returncode == 0, r.stderr
+
+    after = scan_()
+    full = scan_(index=False)
+    assert after["stats"]["source"] == "index" and full["stats"]["source"] == "full"
+    assert listed(after) == listed(full)
+    hidden = {h["path"] for h in after["hidden"]}
+    for rel in ("src/main.py", "deploy/eu/west/.env.production", "leaked.txt", "config/gcp-old/service-account.json"):
+        assert f"{project}/{rel}" in hidden, rel
+    for rel in ("certs/server.key", "infra/prod.tfvars", "infra/prod.txt", "config/gcp/service-account.json"):
+        assert f"{project}/{rel}" not in hidden, rel
+    assert after["stats"]["files"] == before["stats"]["files"] + 2  # +west/.env.production +leaked.txt -server.key
+    # And what the index says is what a run hides.
+    assert "source index" in trace_run()
+
+
+def test_killed_keeper_means_a_full_scan_with_the_same_result(indexed, project):
+    scan_, trace_run, keepers, env = indexed
+    trace_run()
+    wait_for_index(scan_)
+    with open(os.path.join(project, "app/more.py"), "w") as f:
+        f.write(f"OPENAI_API_KEY = 'sk-proj-{rand(48)}'\n")
+    [pid] = keepers()
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not pid_alive(pid), message="keeper dead")
+    line = trace_run()
+    assert "source full" in line and "no keeper" in line, line
+    assert listed(scan_()) == listed(scan_(index=False))
+    wait_for_index(scan_)  # the run above started a new one
+    assert listed(scan_()) == listed(scan_(index=False))
+    assert f"{project}/app/more.py" in {h["path"] for h in scan_()["hidden"]}
+
+
+def test_no_keeper_for_a_small_workspace(run, project, env_of, tmp_host_dir):
+    cache = os.path.join(tmp_host_dir, "cache")
+    env = env_of({"XDG_CACHE_HOME": cache, "INTERLOCK_TRACE_STARTUP": "1"})
+    for _ in range(2):
+        r = run(["run", "--env", "staging", "--", "true"], project, env=env)
+        assert r.returncode == 0, r.stderr
+        line = [l for l in r.stderr.splitlines() if "secrets scan" in l][0]
+        assert "source full" in line and "keeper started" not in line, line
+    assert glob.glob(os.path.join(cache, "interlock", "scan", "*.keeper")) == []
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and project in (proc_cmdline(p) or [])
+                and "index-keeper" in (proc_cmdline(p) or [])]

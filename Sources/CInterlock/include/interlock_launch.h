@@ -183,6 +183,8 @@ int il_seccomp_user_notif_available(void);
 int il_open_pty(int *master, int *slave);
 int il_copy_winsize(int from, int to);
 int il_pipe_cloexec(int fds[2]);
+/// posix_spawn with stdio on /dev/null, no other descriptors, cwd /, empty environment, own session.
+pid_t il_spawn_detached(const char *path, char *const argv[]);
 int il_socketpair_cloexec(int fds[2]);
 int il_ignore_signal(int sig);
 /// CLONE_NEW* flags of a sandbox: user, mount, pid, ipc, uts, net (cgroup is entered later).

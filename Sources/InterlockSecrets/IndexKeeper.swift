@@ -1,0 +1,534 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The index keeper (`ScanIndex`): one process per workspace and user, started detached by a run
+/// that scanned a large workspace, gone after `idleSeconds` without a query.
+///
+/// It watches every workspace directory with inotify (the watch is added to the opened directory
+/// before it is listed, so nothing created meanwhile is missed), judges every file with the same
+/// `EntryCheck` as the full scan, and re-judges a name whenever an event names it. It stops
+/// (runs fall back to the full scan) on anything it cannot follow: a queue overflow, the watch
+/// limit, the workspace moved or deleted, a directory reachable twice, a mount or unmount inside
+/// the workspace, a file system whose changes inotify does not see (network, FUSE).
+///
+/// Not seen by inotify, and so handled apart: a file with several hard links can be written
+/// through a name outside the watched directories, so such files are re-stat-ed at each query.
+public enum IndexKeeper {
+    /// Serves queries until idle or broken; the exit status says which (0 idle or superseded, 1 broken).
+    public static func run(workspace: String, directory: String, idleSeconds: Int) -> Int32 {
+        umask(0o077)
+        signal(SIGPIPE, SIG_IGN)
+        guard Posix.makeDirectories(directory, mode: 0o700), ScanIndex.directoryIsPrivate(directory) else { return 1 }
+        let lockFd = open(ScanIndex.lockPath(directory: directory, workspace: workspace),
+                          O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard lockFd >= 0 else { return 1 }
+        // One keeper per workspace: whoever holds the lock owns the socket path.
+        guard flock(lockFd, LOCK_EX | LOCK_NB) == 0 else { return 0 }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(lockFd, 0)
+        _ = pid.withUnsafeBytes { pwrite(lockFd, $0.baseAddress!, $0.count, 0) }
+        let socketPath = ScanIndex.socketPath(directory: directory, workspace: workspace)
+        let state: KeeperState
+        switch KeeperState.start(workspace: workspace, cacheDirectory: directory) {
+        case .success(let started): state = started
+        case .failure(let reason):
+            log(directory, workspace, "not started: \(reason.text)")
+            return 1
+        }
+        unlink(socketPath)
+        let listenFd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard listenFd >= 0, UnixSocket.bind(listenFd, socketPath), listen(listenFd, 16) == 0 else { return 1 }
+        defer { unlink(socketPath) }
+
+        var lastQuery = Posix.clock(CLOCK_MONOTONIC)
+        while true {
+            var fds = [pollfd(fd: listenFd, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: state.inotifyFd, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: state.mounts.fd, events: Int16(POLLPRI), revents: 0)]
+            let idleLeft = Int64(idleSeconds) * 1_000_000_000 - (Posix.clock(CLOCK_MONOTONIC) - lastQuery)
+            if idleLeft <= 0 { return 0 }
+            let n = poll(&fds, nfds_t(fds.count), Int32(min(idleLeft / 1_000_000 + 1, 60_000)))
+            if n < 0 && errno != EINTR { return 1 }
+            if fds[2].revents != 0 { state.checkMounts() }
+            if fds[1].revents != 0 {
+                // Let a burst of writes settle (one file written in many pieces is judged once),
+                // unless a run is waiting: a query catches up by itself.
+                var listener = pollfd(fd: listenFd, events: Int16(POLLIN), revents: 0)
+                if poll(&listener, 1, 100) == 0 { state.catchUp() }
+            }
+            if fds[0].revents != 0 {
+                let client = accept(listenFd, nil, nil)  // accept4 is not in Swift's Glibc; nothing here forks
+                if client >= 0 {
+                    _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                    _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+                    lastQuery = Posix.clock(CLOCK_MONOTONIC)
+                    let keep = serve(client, state)
+                    close(client)
+                    if !keep { break }
+                }
+            }
+            if let broken = state.broken {
+                log(directory, workspace, "stopped: \(broken)")
+                return 1
+            }
+        }
+        return 0
+    }
+
+    /// One query; false when the keeper must go (it cannot answer this run, or any later one).
+    private static func serve(_ client: Int32, _ state: KeeperState) -> Bool {
+        guard UnixSocket.peerUID(client) == geteuid() else { return true }
+        let deadline = Posix.clock(CLOCK_MONOTONIC) + 2_000_000_000
+        guard let query = UnixSocket.receiveMessage(client, deadline: deadline) else { return true }
+        guard String(decoding: query, as: UTF8.self) == state.identity() else {
+            // Another binary, other rules or another directory at that path: a new keeper will serve it.
+            _ = UnixSocket.send(client, ScanIndex.encodeRefusal("identity differs"), deadline: deadline)
+            state.broken = state.broken ?? "a run with another identity asked"
+            return false
+        }
+        // Every change completed before the query has queued its event by now.
+        state.checkMounts()
+        state.catchUp()
+        state.revalidateLinked()
+        if let broken = state.broken {
+            _ = UnixSocket.send(client, ScanIndex.encodeRefusal(broken), deadline: deadline)
+            return false
+        }
+        _ = UnixSocket.send(client, ScanIndex.encode(state.result()), deadline: Posix.clock(CLOCK_MONOTONIC) + 5_000_000_000)
+        return true
+    }
+
+    /// Why a keeper stopped, next to its socket (for `interlock doctor`-style diagnosis by hand).
+    private static func log(_ directory: String, _ workspace: String, _ line: String) {
+        let path = ScanIndex.lockPath(directory: directory, workspace: workspace) + ".log"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return }
+        let bytes = Array("\(workspace): \(line)\n".utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        close(fd)
+    }
+}
+
+struct KeeperFailure: Error {
+    var text: String
+}
+
+/// What the keeper knows, kept equal to what a full scan would find now.
+final class KeeperState {
+    struct Directory {
+        var path: String
+        var skipContent: Bool
+        var key: ScanCache.Key
+        /// Mode and owner when watched: a change may change what can be read below.
+        var mode: UInt32
+        var uid: UInt32
+        var gid: UInt32
+        /// Regular files and symlinks (what the full scan counts).
+        var files: Set<String> = []
+    }
+
+    /// A content-checked file with several links, as it was when judged.
+    struct LinkedFile {
+        var key: ScanCache.Key
+        var size: Int64
+        var modified: Int64
+        var changed: Int64
+    }
+
+    let workspace: String
+    let rules: SecretRuleSet
+    let check: EntryCheck
+    let rootFd: Int32
+    let inotifyFd: Int32
+    var mounts: MountWatch
+    private let exeIdentity: String
+    private let buffer: UnsafeMutableRawPointer
+    private let capacity: Int
+    private var rootWd: Int32 = -1
+
+    private var directories: [Int32: Directory] = [:]
+    private var watchByPath: [String: Int32] = [:]
+    private var findings: [String: WorkspaceScanner.Finding] = [:]
+    private var unreadable: [String: String] = [:]
+    private var linked: [String: LinkedFile] = [:]
+    /// Set once the state can no longer be trusted.
+    var broken: String?
+
+    static let watchMask = UInt32(IN_CREATE) | UInt32(IN_DELETE) | UInt32(IN_MOVED_FROM) | UInt32(IN_MOVED_TO)
+        | UInt32(IN_MODIFY) | UInt32(IN_CLOSE_WRITE) | UInt32(IN_ATTRIB) | UInt32(IN_DELETE_SELF)
+        | UInt32(IN_MOVE_SELF) | UInt32(IN_ONLYDIR) | UInt32(IN_EXCL_UNLINK)
+
+    private init(workspace: String, rules: SecretRuleSet, check: EntryCheck, rootFd: Int32, inotifyFd: Int32,
+                 mounts: MountWatch, exeIdentity: String) {
+        self.workspace = workspace
+        self.rules = rules
+        self.check = check
+        self.rootFd = rootFd
+        self.inotifyFd = inotifyFd
+        self.mounts = mounts
+        self.exeIdentity = exeIdentity
+        capacity = rules.settings.maxFileSize + 1
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    static func start(workspace: String, cacheDirectory: String) -> Result<KeeperState, KeeperFailure> {
+        let rules = SecretRuleSet.builtin
+        let rootFd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootFd >= 0, let root = Posix.statInfo("/proc/self/fd/\(rootFd)"),
+              let exeIdentity = ScanIndex.identity(rules: rules, workspace: workspace, root: root) else {
+            return .failure(KeeperFailure(text: "workspace or binary not found"))
+        }
+        let mounts: MountWatch
+        switch MountWatch.open(workspace: workspace) {
+        case .success(let watch): mounts = watch
+        case .failure(let failure): return .failure(failure)
+        }
+        let inotifyFd = inotify_init1(O_NONBLOCK | O_CLOEXEC)
+        guard inotifyFd >= 0 else { return .failure(KeeperFailure(text: "inotify: \(String(cString: strerror(errno)))")) }
+        // Unchanged files' content verdicts come from the scan cache (checked by size, mtime, ctime).
+        let cache = ScanCache.load(path: Path.join(cacheDirectory, ScanCache.fileName(workspace: workspace)),
+                                   fingerprint: rules.fingerprint, workspaceHash: Hash.fnv1a(Array(workspace.utf8)))
+        let check = EntryCheck(rules: rules, cache: cache, racyBefore: 0)
+        let state = KeeperState(workspace: workspace, rules: rules, check: check, rootFd: rootFd, inotifyFd: inotifyFd,
+                                mounts: mounts, exeIdentity: exeIdentity)
+        state.addTree("", skipContent: false)
+        guard let wd = state.watchByPath[""] else {
+            return .failure(KeeperFailure(text: state.broken ?? state.unreadable[""] ?? "workspace not watched"))
+        }
+        state.rootWd = wd
+        state.catchUp()
+        if let broken = state.broken { return .failure(KeeperFailure(text: broken)) }
+        return .success(state)
+    }
+
+    /// The identity a run must present (the workspace as it is now: replaced, it no longer matches).
+    func identity() -> String? {
+        var info = stat()
+        guard fstat(rootFd, &info) == 0, info.st_nlink > 0 else { return nil }
+        return exeIdentity.hasSuffix(" ws=\(workspace)") && exeIdentity.contains(" root=\(info.st_dev):\(info.st_ino) uid=")
+            ? exeIdentity : nil
+    }
+
+    func result() -> WorkspaceScanner.Result {
+        var result = WorkspaceScanner.Result()
+        result.directoriesVisited = directories.count
+        result.filesVisited = directories.values.reduce(0) { $0 + $1.files.count }
+        result.findings = findings.values.sorted { $0.relativePath < $1.relativePath }
+        result.warnings = unreadable.keys.sorted().compactMap { unreadable[$0] }
+        result.cacheUsed = true
+        return result
+    }
+
+    // MARK: - Events
+
+    /// Reads the inotify queue until it is empty and re-judges every name the events mention.
+    func catchUp() {
+        var pending: Set<String> = []
+        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+        while broken == nil {
+            let n = chunk.withUnsafeMutableBytes { read(inotifyFd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno != EAGAIN { broken = "inotify read: \(String(cString: strerror(errno)))" }
+                break
+            }
+            if n == 0 { break }
+            var offset = 0
+            while offset + 16 <= n {
+                let (wd, mask, length) = chunk.withUnsafeBytes { raw in
+                    (raw.loadUnaligned(fromByteOffset: offset, as: Int32.self),
+                     raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self),
+                     Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)))
+                }
+                let nameBytes = chunk[(offset + 16)..<min(offset + 16 + length, n)]
+                let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+                offset += 16 + length
+                event(wd: wd, mask: mask, name: name, pending: &pending)
+            }
+            // Apply after each read: a later read may depend on watches added for earlier events.
+            if !pending.isEmpty {
+                apply(pending)
+                pending.removeAll()
+            }
+        }
+    }
+
+    private func event(wd: Int32, mask: UInt32, name: String, pending: inout Set<String>) {
+        if mask & UInt32(IN_Q_OVERFLOW) != 0 {
+            broken = "inotify queue overflowed"
+            return
+        }
+        if mask & UInt32(IN_UNMOUNT) != 0 {
+            broken = "a file system in the workspace was unmounted"
+            return
+        }
+        if wd == rootWd && mask & (UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF) | UInt32(IN_IGNORED)) != 0 {
+            broken = "the workspace was moved or deleted"
+            return
+        }
+        guard let directory = directories[wd] else { return }  // a watch already dropped
+        if name.isEmpty {
+            // The directory itself: its parent's watch reports the same change by name.
+            if mask & UInt32(IN_IGNORED) != 0 { pending.insert(directory.path) }
+            return
+        }
+        pending.insert(directory.path.isEmpty ? name : directory.path + "/" + name)
+    }
+
+    /// Brings each path's state to what it is now: removals first (a renamed directory's watch
+    /// must be dropped before it is added under its new name), then additions, parents first.
+    private func apply(_ pending: Set<String>) {
+        var additions: [String] = []
+        for path in pending {
+            guard watchByPath[Self.parent(path)] != nil else { continue }  // under an untracked directory
+            if let wd = watchByPath[path], let known = directories[wd] {
+                var info = stat()
+                if fstatat(rootFd, path, &info, AT_SYMLINK_NOFOLLOW) == 0, Posix.type(of: info) == .directory,
+                   ScanCache.Key(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) == known.key,
+                   info.st_mode == known.mode, info.st_uid == known.uid, info.st_gid == known.gid {
+                    continue  // the same directory, same permissions: its own watch reports its content
+                }
+            }
+            forget(path)
+            additions.append(path)
+        }
+        for path in additions.sorted() where broken == nil {
+            let parentPath = Self.parent(path)
+            guard let parentWd = watchByPath[parentPath], var parent = directories[parentWd] else { continue }
+            guard watchByPath[path] == nil, findings[path] == nil, !parent.files.contains(Path.name(path)) else { continue }
+            // The parent as tracked: if it was replaced meanwhile, its own event rebuilds it.
+            let parentFd = parentPath.isEmpty
+                ? openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                : openat(rootFd, parentPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard parentFd >= 0 else { continue }
+            defer { close(parentFd) }
+            var parentInfo = stat()
+            guard fstat(parentFd, &parentInfo) == 0,
+                  ScanCache.Key(device: UInt64(parentInfo.st_dev), inode: UInt64(parentInfo.st_ino)) == parent.key else { continue }
+            let name = Path.name(path)
+            var info = stat()
+            guard fstatat(parentFd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // gone
+            let type = Posix.type(of: info)
+            if type == .directory {
+                var copy = name
+                let skip = parent.skipContent || copy.withUTF8 { check.isSkipped(name: $0, relative: path) }
+                addTree(path, skipContent: skip)
+            } else if judge(parentFd, name: name, relative: path, type: type, skipContent: parent.skipContent) {
+                parent.files.insert(name)
+                directories[parentWd] = parent
+            }
+        }
+    }
+
+    /// Drops everything known at or below `path`.
+    private func forget(_ path: String) {
+        let parentPath = Self.parent(path)
+        if let parentWd = watchByPath[parentPath] { directories[parentWd]?.files.remove(Path.name(path)) }
+        findings[path] = nil
+        linked[path] = nil
+        unreadable[path] = nil
+        guard watchByPath[path] != nil || unreadable.keys.contains(where: { Self.isBelow($0, path) }) else { return }
+        for (wd, directory) in directories where directory.path == path || Self.isBelow(directory.path, path) {
+            inotify_rm_watch(inotifyFd, wd)
+            directories[wd] = nil
+            watchByPath[directory.path] = nil
+        }
+        for key in findings.keys where Self.isBelow(key, path) { findings[key] = nil }
+        for key in linked.keys where Self.isBelow(key, path) { linked[key] = nil }
+        for key in unreadable.keys where Self.isBelow(key, path) { unreadable[key] = nil }
+    }
+
+    /// Watches and judges a directory and everything below it. The watch comes before the
+    /// listing: whatever changes after the listing has an event.
+    func addTree(_ start: String, skipContent startSkip: Bool) {
+        var stack: [(String, Bool)] = [(start, startSkip)]
+        while let (path, skipContent) = stack.popLast(), broken == nil {
+            let fd = path.isEmpty
+                ? openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                : openat(rootFd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else {
+                if errno == ENOENT || errno == ENOTDIR || errno == ELOOP { continue }  // gone again: an event follows
+                unreadable[path] = "\(path.isEmpty ? "." : path): not scanned: \(String(cString: strerror(errno)))"
+                continue
+            }
+            var info = stat()
+            guard fstat(fd, &info) == 0, let dir = fdopendir(fd) else {
+                close(fd)
+                broken = "\(path): cannot list"
+                return
+            }
+            defer { closedir(dir) }
+            let wd = inotify_add_watch(inotifyFd, "/proc/self/fd/\(fd)", Self.watchMask)
+            guard wd >= 0 else {
+                broken = errno == ENOSPC ? "the inotify watch limit (fs.inotify.max_user_watches) is reached"
+                    : "\(path): cannot watch: \(String(cString: strerror(errno)))"
+                return
+            }
+            if let other = directories[wd] {
+                // One directory under two names (a bind mount): the full scan visits it once, in an order of its own.
+                broken = "\(path) is the same directory as \(other.path)"
+                return
+            }
+            var directory = Directory(path: path, skipContent: skipContent,
+                                      key: ScanCache.Key(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)),
+                                      mode: info.st_mode, uid: info.st_uid, gid: info.st_gid)
+            let directoryFd = dirfd(dir)
+            let prefix = path.isEmpty ? "" : path + "/"
+            while let entry = readdir(dir) {
+                var type = Posix.fileType(dType: entry.pointee.d_type)
+                let name = withUnsafeBytes(of: &entry.pointee.d_name) { raw -> String in
+                    let bytes = raw.bindMemory(to: UInt8.self)
+                    let length = strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
+                    return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<length]), as: UTF8.self)
+                }
+                if name == "." || name == ".." { continue }
+                if type == nil {
+                    var st = stat()
+                    guard fstatat(directoryFd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                    type = Posix.type(of: st)
+                }
+                let child = prefix + name
+                if type == .directory {
+                    var copy = name
+                    stack.append((child, skipContent || copy.withUTF8 { check.isSkipped(name: $0, relative: child) }))
+                } else if let type, judge(directoryFd, name: name, relative: child, type: type, skipContent: skipContent) {
+                    directory.files.insert(name)
+                }
+            }
+            directories[wd] = directory
+            watchByPath[path] = wd
+        }
+    }
+
+    /// Judges one non-directory entry; true when the full scan would count it as a file.
+    private func judge(_ directoryFd: Int32, name: String, relative: String, type: Posix.FileType, skipContent: Bool) -> Bool {
+        guard type == .regular || type == .symlink else { return false }
+        var scratch = WorkspaceScanner.Result()
+        var copy = name
+        let finding = copy.withUTF8 { bytes in
+            check.file(directoryFd, name, name: bytes, type: type, relative: { relative }, skipContent: skipContent,
+                       into: &scratch, buffer: buffer, capacity: capacity)
+        }
+        findings[relative] = finding
+        // Content that decided (or could decide) the verdict, reachable through a link outside the watches.
+        var info = stat()
+        if type == .regular, fstatat(directoryFd, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_nlink > 1 {
+            linked[relative] = LinkedFile(key: ScanCache.Key(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)),
+                                          size: Int64(info.st_size), modified: Posix.nanoseconds(info.st_mtim),
+                                          changed: Posix.nanoseconds(info.st_ctim))
+        }
+        return true
+    }
+
+    /// Multi-linked files changed since judged are judged again.
+    func revalidateLinked() {
+        var changed: Set<String> = []
+        for (path, file) in linked {
+            var info = stat()
+            if fstatat(rootFd, path, &info, AT_SYMLINK_NOFOLLOW) != 0
+                || ScanCache.Key(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) != file.key
+                || Int64(info.st_size) != file.size || Posix.nanoseconds(info.st_mtim) != file.modified
+                || Posix.nanoseconds(info.st_ctim) != file.changed {
+                changed.insert(path)
+            }
+        }
+        if !changed.isEmpty { apply(changed) }
+    }
+
+    func checkMounts() {
+        if let reason = mounts.changed() { broken = reason }
+    }
+
+    static func parent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
+    }
+
+    static func isBelow(_ path: String, _ ancestor: String) -> Bool {
+        ancestor.isEmpty ? !path.isEmpty : path.hasPrefix(ancestor + "/")
+    }
+}
+
+/// The mounts at and below the workspace, from /proc/self/mountinfo (which polls POLLPRI on any
+/// change of the mount table). inotify follows local file systems only, and a mount inside the
+/// workspace changes what the walk sees without any inotify event.
+struct MountWatch {
+    let fd: Int32
+    let workspace: String
+    private var baseline: [String]
+
+    /// File systems whose every change passes through this kernel's VFS.
+    static let localTypes: Set<String> = ["ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "f2fs", "bcachefs", "zfs",
+                                          "overlay", "jfs", "reiserfs", "nilfs2", "ramfs"]
+
+    static func open(workspace: String) -> Result<MountWatch, KeeperFailure> {
+        let fd = Glibc.open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(KeeperFailure(text: "/proc/self/mountinfo unreadable")) }
+        var watch = MountWatch(fd: fd, workspace: workspace, baseline: [])
+        guard let mounts = watch.relevant() else { return .failure(KeeperFailure(text: "/proc/self/mountinfo unreadable")) }
+        for mount in mounts {
+            let type = mount.split(separator: " ").last.map(String.init) ?? ""
+            guard localTypes.contains(type) else {
+                return .failure(KeeperFailure(text: "file system \(type) does not report every change to inotify"))
+            }
+        }
+        watch.baseline = mounts
+        return .success(watch)
+    }
+
+    /// Why the mounts that matter changed, or nil.
+    mutating func changed() -> String? {
+        guard let now = relevant() else { return "/proc/self/mountinfo unreadable" }
+        return now == baseline ? nil : "mounts in the workspace changed"
+    }
+
+    /// `mountpoint fstype` of the mount holding the workspace and of every mount below it.
+    private func relevant() -> [String]? {
+        guard lseek(fd, 0, SEEK_SET) == 0 else { return nil }
+        var text: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            text += chunk[0..<n]
+        }
+        var holder: (String, String)?
+        var below: [String] = []
+        for line in text.split(separator: 0x0A) {
+            let fields = line.split(separator: 0x20)
+            guard fields.count > 7, let dash = fields.firstIndex(where: { $0.elementsEqual([0x2D]) }), dash + 1 < fields.count else { continue }
+            let point = Self.unescape(fields[4])
+            let type = String(decoding: fields[dash + 1], as: UTF8.self)
+            if Path.isWithin(workspace, point), point.count >= (holder?.0.count ?? 0) {
+                holder = (point, "\(point) \(String(decoding: fields[0], as: UTF8.self)) \(type)")
+            }
+            if Path.isWithin(point, workspace) && point != workspace {
+                below.append("\(point) \(String(decoding: fields[0], as: UTF8.self)) \(type)")
+            }
+        }
+        return (holder.map { [$0.1] } ?? []) + below.sorted()
+    }
+
+    /// mountinfo escapes space, tab, newline and backslash as \ooo.
+    static func unescape(_ field: ArraySlice<UInt8>) -> String {
+        var out: [UInt8] = []
+        var i = field.startIndex
+        while i < field.endIndex {
+            if field[i] == 0x5C, i + 3 < field.endIndex,
+               let value = UInt8(String(decoding: field[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+                out.append(value)
+                i += 4
+            } else {
+                out.append(field[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
