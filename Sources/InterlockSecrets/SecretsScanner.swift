@@ -216,7 +216,10 @@ public enum SecretsScanner {
             indexNote = (indexNote.map { $0 + "; " } ?? "") + "keeper started"
         }
         report.warnings += result.warnings
-        for finding in result.findings {
+        // One order whatever the walk's (its threads finish in any order): a file's own finding
+        // before a symlink's that resolves to it, so the rule shown is the file's.
+        let findings = result.findings.sorted { ($0.isSymlink ? 1 : 0, $0.relativePath) < ($1.isSymlink ? 1 : 0, $1.relativePath) }
+        for finding in findings {
             let found = Path.join(workspace, finding.relativePath)
             if finding.isSymlink {
                 // Not followed while walking; what it points at is the secret.

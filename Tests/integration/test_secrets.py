@@ -663,7 +663,7 @@ def test_index_follows_changes_exactly_like_a_full_scan(indexed, project, run):
         f.write("DATABASE_URL=postgres://x\n")
     # Deleted: a secret file; renamed: a secret to an innocent name, a directory holding one.
     os.unlink(os.path.join(project, "certs/server.key"))
-    os.rename(os.path.join(project, "infra/prod.tfvars"), os.path.join(project, "infra/prod.txt"))
+    os.rename(os.path.join(project, "deploy/credentials-prod.json"), os.path.join(project, "deploy/prod.json"))
     os.rename(os.path.join(project, "config/gcp"), os.path.join(project, "config/gcp-old"))
     # Written by the sandbox itself during a run.
     r = run(["run", "--env", "staging", "--", "sh", "-c", f"echo 'x = \"{token}\"' > leaked.txt"], project, env=env(True))
@@ -676,9 +676,9 @@ def test_index_follows_changes_exactly_like_a_full_scan(indexed, project, run):
     hidden = {h["path"] for h in after["hidden"]}
     for rel in ("src/main.py", "deploy/eu/west/.env.production", "leaked.txt", "config/gcp-old/service-account.json"):
         assert f"{project}/{rel}" in hidden, rel
-    for rel in ("certs/server.key", "infra/prod.tfvars", "infra/prod.txt", "config/gcp/service-account.json"):
+    for rel in ("certs/server.key", "deploy/credentials-prod.json", "deploy/prod.json", "config/gcp/service-account.json"):
         assert f"{project}/{rel}" not in hidden, rel
-    assert after["stats"]["files"] == before["stats"]["files"] + 2  # +west/.env.production +leaked.txt -server.key
+    assert after["stats"]["files"] == before["stats"]["files"] + 1  # +west/.env.production +leaked.txt -server.key
     # And what the index says is what a run hides.
     assert "source index" in trace_run()
 
@@ -711,3 +711,75 @@ def test_no_keeper_for_a_small_workspace(run, project, env_of, tmp_host_dir):
     assert glob.glob(os.path.join(cache, "interlock", "scan", "*.keeper")) == []
     assert not [p for p in os.listdir("/proc") if p.isdigit() and project in (proc_cmdline(p) or [])
                 and "index-keeper" in (proc_cmdline(p) or [])]
+
+
+def test_write_through_a_hard_link_outside_the_workspace_is_seen(indexed, project, tmp_host_dir):
+    # inotify reports a write to the directory of the name written through: a second name outside
+    # the workspace bypasses the watches, so the keeper re-checks multi-linked files per query.
+    scan_, trace_run, keepers, env = indexed
+    inside = os.path.join(project, "src/linked.py")
+    with open(inside, "w") as f:
+        f.write("print('nothing here')\n")
+    outside = os.path.join(tmp_host_dir, "outside-name.py")
+    os.link(inside, outside)
+    trace_run()
+    wait_for_index(scan_)
+    assert inside not in {h["path"] for h in scan_()["hidden"]}
+    with open(outside, "a") as f:  # same inode, no event in any watched directory
+        f.write(f"token = 'ghp_{rand(36)}'\n")
+    after = scan_()
+    assert after["stats"]["source"] == "index"
+    assert inside in {h["path"] for h in after["hidden"]}
+    assert listed(after) == listed(scan_(index=False))
+
+
+def test_index_matches_a_full_scan_through_random_changes(indexed, project):
+    scan_, trace_run, keepers, env = indexed
+    trace_run()
+    wait_for_index(scan_)
+    rng = __import__("random").Random(4)
+    contents = [lambda: "print('x')\n", lambda: f"k = 'ghp_{rand(36)}'\n", lambda: PEM_KEY, lambda: "A_TOKEN=" + rand(24) + "\n"]
+    names = ["a.py", ".env.local", "id_rsa", "notes.txt", "credentials.json", "main.tf", "x.pem"]
+
+    def dirs():
+        return [d for d, _, _ in os.walk(project) if "/.git" not in d]
+
+    def files():
+        return [os.path.join(d, f) for d, _, fs in os.walk(project) for f in fs if not f.startswith(".interlock")]
+    for round_ in range(6):
+        for _ in range(25):
+            op = rng.choice(["create", "create", "modify", "delete", "rename", "mkdir", "rmdir", "mvdir", "symlink"])
+            try:
+                if op == "create" or op == "mkdir":
+                    base = rng.choice(dirs())
+                    if op == "mkdir":
+                        base = os.path.join(base, f"n{rng.randrange(1000)}", f"m{rng.randrange(10)}")
+                        os.makedirs(base, exist_ok=True)
+                    with open(os.path.join(base, rng.choice(names)), "w") as f:
+                        f.write(rng.choice(contents)())
+                elif op == "modify" and files():
+                    with open(rng.choice(files()), "a") as f:
+                        f.write(rng.choice(contents)())
+                elif op == "delete" and files():
+                    os.unlink(rng.choice(files()))
+                elif op == "rename" and files():
+                    os.rename(rng.choice(files()), os.path.join(rng.choice(dirs()), rng.choice(names)))
+                elif op in ("rmdir", "mvdir"):
+                    victims = [d for d in dirs() if d != project]
+                    if victims:
+                        d = rng.choice(victims)
+                        if op == "rmdir":
+                            shutil.rmtree(d)
+                        else:
+                            target = os.path.join(project, f"moved{rng.randrange(1000)}")
+                            if not os.path.exists(target):
+                                os.rename(d, target)
+                elif op == "symlink" and files():
+                    link = os.path.join(rng.choice(dirs()), rng.choice(names))
+                    if not os.path.lexists(link):
+                        os.symlink(rng.choice(files()), link)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError, OSError):
+                pass  # a random operation that does not apply
+        indexed_view = scan_()
+        assert indexed_view["stats"]["source"] == "index", (round_, indexed_view["stats"])
+        assert listed(indexed_view) == listed(scan_(index=False)), round_
