@@ -35,7 +35,8 @@ public enum IndexKeeper {
         switch KeeperState.start(workspace: workspace, cacheDirectory: directory) {
         case .success(let started): state = started
         case .failure(let reason):
-            log(directory, workspace, "not started: \(reason.text)")
+            // Runs do not start another keeper for this workspace for a while (`ScanIndex.recentFailure`).
+            log(directory, workspace, reason.text, suffix: ".failed")
             return 1
         }
         unlink(socketPath)
@@ -71,7 +72,7 @@ public enum IndexKeeper {
                 }
             }
             if let broken = state.broken {
-                log(directory, workspace, "stopped: \(broken)")
+                log(directory, workspace, "stopped: \(broken)", suffix: ".log")
                 return 1
             }
         }
@@ -101,12 +102,12 @@ public enum IndexKeeper {
         return true
     }
 
-    /// Why a keeper stopped, next to its socket (for `interlock doctor`-style diagnosis by hand).
-    private static func log(_ directory: String, _ workspace: String, _ line: String) {
-        let path = ScanIndex.lockPath(directory: directory, workspace: workspace) + ".log"
+    /// Why a keeper stopped (`.log`) or could not start (`.failed`), next to its socket.
+    private static func log(_ directory: String, _ workspace: String, _ line: String, suffix: String) {
+        let path = ScanIndex.lockPath(directory: directory, workspace: workspace) + suffix
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return }
-        let bytes = Array("\(workspace): \(line)\n".utf8)
+        let bytes = Array("\(line)\n".utf8)
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
         close(fd)
     }
@@ -415,9 +416,10 @@ final class KeeperState {
                        into: &scratch, buffer: buffer, capacity: capacity)
         }
         findings[relative] = finding
-        // Content that decided (or could decide) the verdict, reachable through a link outside the watches.
+        // Content that decided the verdict, reachable through a link outside the watches.
+        let contentConsulted = !skipContent || scratch.cacheHits > 0 || scratch.cacheChanged
         var info = stat()
-        if type == .regular, fstatat(directoryFd, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_nlink > 1 {
+        if type == .regular, contentConsulted, fstatat(directoryFd, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_nlink > 1 {
             linked[relative] = LinkedFile(key: ScanCache.Key(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)),
                                           size: Int64(info.st_size), modified: Posix.nanoseconds(info.st_mtim),
                                           changed: Posix.nanoseconds(info.st_ctim))

@@ -72,6 +72,17 @@ enum ScanIndex {
         return flock(fd, LOCK_SH | LOCK_NB) == 0  // released on close
     }
 
+    /// Why a keeper for this workspace failed to start in the last ten minutes, or nil: a tree the
+    /// keeper cannot follow (a bind-mount loop, a network file system) is not walked again by a
+    /// new keeper at every run.
+    static func recentFailure(directory: String, workspace: String) -> String? {
+        let path = lockPath(directory: directory, workspace: workspace) + ".failed"
+        guard let info = Posix.lstatInfo(path), info.st_uid == geteuid(),
+              Posix.clock(CLOCK_REALTIME) - Posix.nanoseconds(info.st_mtim) < 600_000_000_000 else { return nil }
+        let text = Posix.readSmallFile(path, limit: 4096).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return text.split(separator: "\n").first.map(String.init) ?? "unknown"
+    }
+
     // MARK: - Wire format: NUL-terminated fields (file names cannot hold NUL)
 
     /// `ok`, files, directories, findings count, warnings count, then per finding

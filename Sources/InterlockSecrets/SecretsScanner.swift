@@ -212,8 +212,12 @@ public enum SecretsScanner {
                                                   racyWindowNanoseconds: racyWindowNanoseconds).scan()
         if let index, cacheDirectory != nil, answered == nil, result.filesVisited >= index.minimumFiles,
            ScanIndex.keeperAbsent(directory: index.directory, workspace: workspace) {
-            index.startKeeper(workspace)
-            indexNote = (indexNote.map { $0 + "; " } ?? "") + "keeper started"
+            if let failure = ScanIndex.recentFailure(directory: index.directory, workspace: workspace) {
+                indexNote = (indexNote.map { $0 + "; " } ?? "") + "no keeper started (one failed recently: \(failure))"
+            } else {
+                index.startKeeper(workspace)
+                indexNote = (indexNote.map { $0 + "; " } ?? "") + "keeper started"
+            }
         }
         report.warnings += result.warnings
         // One order whatever the walk's (its threads finish in any order): a file's own finding

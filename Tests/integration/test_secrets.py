@@ -13,6 +13,7 @@ import secrets as pysecrets
 import shutil
 import signal
 import string
+import subprocess
 import tempfile
 
 import pytest
@@ -783,3 +784,25 @@ def test_index_matches_a_full_scan_through_random_changes(indexed, project):
         indexed_view = scan_()
         assert indexed_view["stats"]["source"] == "index", (round_, indexed_view["stats"])
         assert listed(indexed_view) == listed(scan_(index=False)), round_
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting needs root")
+def test_a_mount_inside_the_workspace_makes_the_run_scan_itself(indexed, project, tmp_host_dir):
+    # A mount changes what the walk sees without any inotify event: the keeper must not answer.
+    scan_, trace_run, keepers, env = indexed
+    trace_run()
+    wait_for_index(scan_)
+    other = os.path.join(tmp_host_dir, "other")
+    os.makedirs(other)
+    with open(os.path.join(other, ".env.production"), "w") as f:
+        f.write("DATABASE_URL=postgres://mounted\n")
+    target = os.path.join(project, "mnt")
+    os.makedirs(target)
+    subprocess.run(["mount", "--bind", other, target], check=True)
+    try:
+        after = scan_()
+        assert after["stats"]["source"] == "full" and "mounts in the workspace changed" in after["stats"]["index_note"], after["stats"]
+        assert f"{target}/.env.production" in {h["path"] for h in after["hidden"]}
+        assert listed(after) == listed(scan_(index=False))
+    finally:
+        subprocess.run(["umount", target], check=True)

@@ -12,6 +12,8 @@ concurrency test, and the report (bench/results.md).
     bench.py report RESULTS_DIR OUT.md
     bench.py meta FILE set|add KEY VALUE
     bench.py merge-hyperfine OUT.json IN.json...   rounds of the same hyperfine commands, merged
+    bench.py secrets-egress OUT.json BIN WORKDIR   figures 4 and 5 (scan, scan index, audit, egress)
+    bench.py secrets-index OUT.json BIN WORKDIR    only figure 5's scan-index start-up, merged into OUT.json
 
 Standard library only: it runs with Debian's /usr/bin/python3.
 """
@@ -746,6 +748,23 @@ def report(rdir, out):
                          "supervisor reads its exe and argv and writes the record — paid only by opens of hidden paths.\n"])
         targets.append(("5", "secrets scan, 50,000 + 10,000 files, first / cached", "≤ 500 ms", f"{first['scan_ms']:.0f} / {cached:.0f} ms",
                         verdict(first["scan_ms"] <= 500)))
+        idx = f45.get("index_startup")
+        if idx:
+            rows = "".join(
+                f"| {v['files']:,} | {v['full_wall_s'] * 1000:.1f} ms ({v['full_scan_us'] / 1000:.1f}) | "
+                f"{v['index_wall_s'] * 1000:.1f} ms ({v['index_scan_us'] / 1000:.1f}) | "
+                f"{'keeper' if v['keeper'] else 'no keeper (below 5,000 files)'}; answered by: {', '.join(v['index_sources'])} |\n"
+                for v in sorted(idx.values(), key=lambda v: v["files"]))
+            sections[-1].append(
+                "\nRepeat-run start-up with the scan index: `interlock run -- true` (release build, medians of 9, "
+                "alternating) of a workspace of N files, the keeper answering vs the cached full scan "
+                "(`INTERLOCK_SCAN_INDEX=0`); in parentheses the trace's secrets-scan step in ms.\n\n"
+                "| files | full scan (cached) | scan index | |\n| ---: | ---: | ---: | --- |\n" + rows)
+            big = idx.get("50000")
+            if big:
+                targets.append(("5", "repeat-run start-up, 50,000 files: full (cached) / index",
+                                "flat in workspace size", f"{big['full_wall_s'] * 1000:.1f} / {big['index_wall_s'] * 1000:.1f} ms",
+                                verdict(big["index_scan_us"] <= 2 * idx["0"]["index_scan_us"] + 2000) if "0" in idx else "–"))
         targets.append(("5", "hidden-path audit overhead on other files (file-heavy run)", "≤ 3%", f"{over:.3f}×", verdict(over <= 1.03)))
     else:
         sections.append(["## 4. Egress proxy\n", EGRESS + "\n"])
@@ -866,6 +885,7 @@ def secrets_egress(out, binary, workdir):
     shutil.rmtree(cache, ignore_errors=True)
     res["scan_first"] = scan()
     res["scan_cached"] = [scan() for _ in range(5)]
+    res["index_startup"] = scan_index_startup(binary, os.path.join(workdir, "index"))
 
     # Hidden-path audit overhead on normal files: reading every file of the workspace that is
     # NOT hidden, with 0 vs 99 watched masks present (same file list both times), so the figure
@@ -940,6 +960,77 @@ def secrets_egress(out, binary, workdir):
         json.dump(res, f, indent=1)
 
 
+def scan_index_startup(binary, workdir, sizes=(0, 10000, 50000), runs=9):
+    """Repeat-run start-up (`interlock run -- true`) of workspaces of 0, 10k and 50k files: the
+    scan index's keeper answering vs the full (cached) scan with INTERLOCK_SCAN_INDEX=0. Wall
+    time and the trace's secrets-scan step, medians of `runs`, alternating."""
+    out = {}
+    for n in sizes:
+        ws = os.path.join(workdir, f"ws{n}")
+        shutil.rmtree(ws, ignore_errors=True)
+        os.makedirs(ws)
+        for i in range(n):
+            d = os.path.join(ws, f"d{i // 500}")
+            if i % 500 == 0:
+                os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, f"f{i}.txt"), "w") as f:
+                f.write(f"line {i}\n" * 8)
+        home = os.path.join(workdir, "home")
+        os.makedirs(home, exist_ok=True)
+        cache = os.path.join(workdir, f"cache{n}")
+        shutil.rmtree(cache, ignore_errors=True)
+        env = dict(os.environ, HOME=home, XDG_CACHE_HOME=cache, XDG_STATE_HOME=os.path.join(workdir, "state"),
+                   INTERLOCK_TRACE_STARTUP="1")
+        env.pop("INTERLOCK_SCAN_INDEX", None)
+
+        def once(index):
+            e = env if index else dict(env, INTERLOCK_SCAN_INDEX="0")
+            t = time.monotonic()
+            r = subprocess.run([binary, "run", "--audit", "/dev/null", "--workspace", ws, "--", "true"], cwd=ws, env=e,
+                               capture_output=True, text=True)
+            wall = time.monotonic() - t
+            line = next((l for l in r.stderr.splitlines() if "secrets scan (" in l), "")
+            m = re.search(r": (\d+) µs$", line)
+            return {"wall_s": wall, "scan_us": int(m.group(1)) if m else None, "source": "index" if "source index" in line else "full"}
+        once(True)  # fills the cache and, above 5,000 files, starts the keeper
+        keeper = n >= 5000
+        if keeper:
+            deadline = time.monotonic() + 120
+            while once(True)["source"] != "index" and time.monotonic() < deadline:
+                time.sleep(0.2)
+        with_index, without = [], []
+        for _ in range(runs):
+            with_index.append(once(True))
+            without.append(once(False))
+        def med(xs, key):
+            vals = sorted(x[key] for x in xs if x[key] is not None)
+            return vals[len(vals) // 2] if vals else None
+        out[str(n)] = {"files": n, "keeper": keeper, "index_sources": sorted({x["source"] for x in with_index}),
+                       "index_wall_s": med(with_index, "wall_s"), "index_scan_us": med(with_index, "scan_us"),
+                       "full_wall_s": med(without, "wall_s"), "full_scan_us": med(without, "scan_us")}
+        for lock in glob.glob(os.path.join(cache, "interlock", "scan", "*.keeper")):
+            pid = open(lock).read().strip()
+            if pid.isdigit():
+                try:
+                    os.kill(int(pid), 9)
+                except ProcessLookupError:
+                    pass
+        shutil.rmtree(ws, ignore_errors=True)
+    return out
+
+
+def secrets_index(out, binary, workdir):
+    """Only the scan index's start-up figure, merged into an existing figure-5 result (`out`)."""
+    try:
+        with open(out) as f:
+            res = json.load(f)
+    except (OSError, ValueError):
+        res = {}
+    res["index_startup"] = scan_index_startup(binary, workdir)
+    with open(out, "w") as f:
+        json.dump(res, f, indent=1)
+
+
 def meta(path, op, key, value):
     """bench.sh's notes: `set KEY VALUE` (a JSON value if it parses, else the string), `add KEY VALUE`
     (appends to a list)."""
@@ -968,7 +1059,8 @@ def main(argv):
     cmd, args = argv[1], argv[2:]
     fn = {"gen-repo": gen_repo, "gen-pysrc": gen_pysrc, "gen-cproj": gen_cproj, "breakdown": breakdown,
           "scale": scale, "machine": machine, "report": report, "meta": meta,
-          "merge-hyperfine": merge_hyperfine, "secrets-egress": secrets_egress}.get(cmd)
+          "merge-hyperfine": merge_hyperfine, "secrets-egress": secrets_egress,
+          "secrets-index": secrets_index}.get(cmd)
     if fn is None:
         print(__doc__, file=sys.stderr)
         return 2
