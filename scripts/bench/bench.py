@@ -712,7 +712,7 @@ def report(rdir, out):
 
     # ------------------------------------------------------------ 4, 5
     f45 = load("fig45.json")
-    if f45:
+    if f45 and "direct_big" in f45:  # (secrets-index alone writes only index_startup)
         def med(xs):
             return sorted(xs)[len(xs) // 2]
         d_mbps = med([size / t / 2**20 for t, _, size in f45["direct_big"]])
