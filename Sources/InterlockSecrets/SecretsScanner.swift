@@ -220,20 +220,25 @@ public enum SecretsScanner {
             }
         }
         report.warnings += result.warnings
-        // One order whatever the walk's (its threads finish in any order): a file's own finding
-        // before a symlink's that resolves to it, so the rule shown is the file's.
+        // One order whatever the walk's (its threads finish in any order, the index keeps no order):
+        // a file's own finding first, and the symlinks that resolve to it as its other names, so
+        // that granting either name grants it whichever the walk met first.
         let findings = result.findings.sorted { ($0.isSymlink ? 1 : 0, $0.relativePath) < ($1.isSymlink ? 1 : 0, $1.relativePath) }
+        var workspaceCandidate: [String: Int] = [:]
         for finding in findings {
             let found = Path.join(workspace, finding.relativePath)
+            var candidate = Candidate(path: found, alternatives: [], kind: .file, rule: finding.rule, ruleID: finding.ruleID)
             if finding.isSymlink {
                 // Not followed while walking; what it points at is the secret.
                 guard let info = Posix.statInfo(found), Posix.type(of: info) == .regular,
                       let real = Posix.realPath(found) else { continue }
-                candidates.append(Candidate(path: real, alternatives: [found], kind: .file, rule: finding.rule,
-                                            ruleID: finding.ruleID))
+                candidate = Candidate(path: real, alternatives: [found], kind: .file, rule: finding.rule, ruleID: finding.ruleID)
+            }
+            if let existing = workspaceCandidate[candidate.path] {
+                candidates[existing].alternatives += candidate.alternatives
             } else {
-                candidates.append(Candidate(path: found, alternatives: [], kind: .file, rule: finding.rule,
-                                            ruleID: finding.ruleID))
+                workspaceCandidate[candidate.path] = candidates.count
+                candidates.append(candidate)
             }
         }
         var stats = SecretsScanStats()
