@@ -42,7 +42,8 @@ public enum IndexKeeper {
         unlink(socketPath)
         let listenFd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard listenFd >= 0, UnixSocket.bind(listenFd, socketPath), listen(listenFd, 16) == 0 else { return 1 }
-        defer { unlink(socketPath) }
+        var retired = false
+        defer { if !retired { unlink(socketPath) } }  // once retired, the path may be the next keeper's
 
         var lastQuery = Posix.clock(CLOCK_MONOTONIC)
         while true {
@@ -66,9 +67,17 @@ public enum IndexKeeper {
                     _ = fcntl(client, F_SETFD, FD_CLOEXEC)
                     _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
                     lastQuery = Posix.clock(CLOCK_MONOTONIC)
-                    let keep = serve(client, state)
+                    let keep = serve(client, state) {
+                        // Gone before the refusal arrives: the refused run may start the next keeper at once.
+                        unlink(socketPath)
+                        flock(lockFd, LOCK_UN)
+                        retired = true
+                    }
                     close(client)
-                    if !keep { break }
+                    if !keep {
+                        if let broken = state.broken { log(directory, workspace, "stopped: \(broken)", suffix: ".log") }
+                        break
+                    }
                 }
             }
             if let broken = state.broken {
@@ -80,12 +89,13 @@ public enum IndexKeeper {
     }
 
     /// One query; false when the keeper must go (it cannot answer this run, or any later one).
-    private static func serve(_ client: Int32, _ state: KeeperState) -> Bool {
+    private static func serve(_ client: Int32, _ state: KeeperState, retire: () -> Void) -> Bool {
         guard UnixSocket.peerUID(client) == geteuid() else { return true }
         let deadline = Posix.clock(CLOCK_MONOTONIC) + 2_000_000_000
         guard let query = UnixSocket.receiveMessage(client, deadline: deadline) else { return true }
         guard String(decoding: query, as: UTF8.self) == state.identity() else {
             // Another binary, other rules or another directory at that path: a new keeper will serve it.
+            retire()
             _ = UnixSocket.send(client, ScanIndex.encodeRefusal("identity differs"), deadline: deadline)
             state.broken = state.broken ?? "a run with another identity asked"
             return false
@@ -95,6 +105,7 @@ public enum IndexKeeper {
         state.catchUp()
         state.revalidateLinked()
         if let broken = state.broken {
+            retire()
             _ = UnixSocket.send(client, ScanIndex.encodeRefusal(broken), deadline: deadline)
             return false
         }

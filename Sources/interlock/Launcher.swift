@@ -72,7 +72,7 @@ enum Launcher {
             Shell.printError("agent profile \(agent.name) layered under \(project): egress \(agent.egress.joined(separator: ", ")); writable \(agent.readWrite.isEmpty ? "nothing (none of its state exists yet)" : agent.readWrite.joined(separator: ", ")); credential \(agent.allowFiles.joined(separator: ", "))\(skipped.isEmpty ? "" : "; skipped (missing): " + skipped.joined(separator: ", "))")
         }
         if verbose {
-            Shell.printError("hiding \(secrets.hidden.count) credential file\(secrets.hidden.count == 1 ? "" : "s") (\(secrets.granted.count) granted), \(secrets.scrubbedEnvironment.count) secret env var\(secrets.scrubbedEnvironment.count == 1 ? "" : "s"); \(plan.mounts.hiddenPaths.count) masks in all; seccomp: \(plan.seccomp.ruleCount) rules; egress: \(policy.network.egress.count) entries through the proxy")
+            Shell.printError("hiding \(secrets.hidden.count) credential file\(secrets.hidden.count == 1 ? "" : "s") (\(secrets.granted.count) granted), \(secrets.scrubbedEnvironment.count) secret env var\(secrets.scrubbedEnvironment.count == 1 ? "" : "s"); \(plan.mounts.hiddenPaths.count) masks in all (workspace scan: \(secrets.scanStats.source == "index" ? "from the scan index" : "full")); seccomp: \(plan.seccomp.ruleCount) rules; egress: \(policy.network.egress.count) entries through the proxy")
         }
         do {
             let outcome = try supervisor.run()
