@@ -605,8 +605,8 @@ def indexed(run, project, env_of, tmp_host_dir):
     def env(index):
         return env_of({**base, **({} if index else {"INTERLOCK_SCAN_INDEX": "0"})})
 
-    def scan_(index=True):
-        r = run(["secrets", "scan", "--env", "staging", "--json"], project, env=env(index))
+    def scan_(index=True, environment="staging"):
+        r = run(["secrets", "scan", "--env", environment, "--json"], project, env=env(index))
         assert r.returncode == 0, r.stderr
         return json.loads(r.stdout)
 
@@ -647,6 +647,11 @@ def test_repeat_run_uses_the_index(indexed, project):
     second = trace_run()
     assert "source index" in second, second
     assert listed(scan_()) == listed(scan_(index=False))
+    # The index holds what was found; each run applies its own environment's grants to it.
+    production = scan_(environment="production")
+    assert production["stats"]["source"] == "index"
+    assert listed(production) == listed(scan_(index=False, environment="production"))
+    assert f"{project}/.env.production" in {g["path"] for g in production["granted"]}
 
 
 def test_index_follows_changes_exactly_like_a_full_scan(indexed, project, run):
