@@ -87,7 +87,8 @@ public struct EgressOptions: Sendable {
 
 /// The sandbox's only way out: an HTTP/SOCKS5 proxy, transparent listeners and a DNS responder,
 /// on listening sockets the caller created (inside the sandbox's network namespace) and hands
-/// over as file descriptors. All of it runs on one event loop thread (plus resolver threads).
+/// over as file descriptors. Decisions run on one event loop thread (plus resolver threads); one
+/// splice thread accepts the clients, connects to the origins and relays the bytes (SpliceRelay.swift).
 ///
 ///     let rules = try EgressRules(policy: policy.network, environment: policy.environment,
 ///                                 profileFile: policy.sources.last)
@@ -260,7 +261,7 @@ public final class EgressProxy: Sendable {
                     .withConnectedSocket(client)
                     .whenFailure { _ in slot.release() }
             }, failed: { [weak self] reason in
-                self?.listenerClosed(reason: "the \(what) failed: \(reason)")
+                self?.listenerClosed(reason: "the \(what) closed unexpectedly, \(reason)")
             })
         }
 
@@ -307,7 +308,7 @@ public final class EgressProxy: Sendable {
         }
         for listener in listeners {
             listener.closeFuture.whenComplete { [weak self] _ in
-                self?.listenerClosed(reason: "the DNS socket closed")
+                self?.listenerClosed(reason: "the DNS socket closed unexpectedly")
             }
         }
     }
@@ -359,8 +360,7 @@ public final class EgressProxy: Sendable {
         if reported.0 { callback(reported.1) }
     }
 
-    private func listenerClosed(reason detail: String) {
-        let reason = "an egress proxy listener closed unexpectedly (\(detail))"
+    private func listenerClosed(reason: String) {
         let callbacks: [@Sendable (String?) -> Void] = state.withLock { state in
             guard state.phase == .running, !state.stopReported else { return [] }
             state.stopReported = true

@@ -43,12 +43,17 @@ enum Syscall {
         try retrying("write") { Glibc.write(fd, bytes.baseAddress, bytes.count) }
     }
 
-    /// A non-blocking, close-on-exec pipe of (at least) `size` bytes where the system allows it.
-    static func pipe(size: Int32) throws(SystemCallError) -> (read: Int32, write: Int32) {
+    /// A non-blocking, close-on-exec pipe.
+    static func pipe() throws(SystemCallError) -> (read: Int32, write: Int32) {
         var ends: [Int32] = [-1, -1]
         guard interlock_pipe(&ends) == 0 else { throw SystemCallError(call: "pipe2", errno: Glibc.errno) }
-        if interlock_pipe_size(ends[1]) < size { _ = interlock_set_pipe_size(ends[1], size) }
         return (ends[0], ends[1])
+    }
+
+    /// F_SETPIPE_SZ: the new size, or nil if the system refused.
+    static func growPipe(_ fd: Int32, to size: Int32) -> Int? {
+        let result = interlock_set_pipe_size(fd, size)
+        return result > 0 ? Int(result) : nil
     }
 
     /// Accepts one connection (non-blocking, close-on-exec); nil when none is waiting.
