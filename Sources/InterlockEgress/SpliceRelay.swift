@@ -183,6 +183,13 @@ private final class SpliceLoop {
     private static func token(_ id: UInt64, _ kind: Kind) -> UInt64 { id << 2 | kind.rawValue }
 
     func run() {
+        // A splice or write to a socket the peer closed raises SIGPIPE for this thread (splice
+        // has no MSG_NOSIGNAL); blocked here, it stays pending and the call fails with EPIPE,
+        // whatever the host process does with the signal.
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &blocked, nil)
         var tokens = [UInt64](repeating: 0, count: 256)
         var events = [UInt32](repeating: 0, count: 256)
         while running {

@@ -147,4 +147,27 @@ final class SpliceRelayTests: XCTestCase {
         XCTAssertEqual(String(decoding: client.readToEnd(), as: UTF8.self), "received 300000")
         assertCloseRecord(proxy, proto: .connect, up: 300_000, down: 15)
     }
+
+    /// A client that goes away mid-download (closing with unread data: a reset) ends the
+    /// relay's connection without taking the process down (a write to the reset socket must
+    /// not raise SIGPIPE), and the proxy keeps serving.
+    func testClientResetMidTransferEndsTheConnectionOnly() throws {
+        let source = try servers.source(bytes: 256 << 20)
+        let proxy = try ProxyFixture(egress: ["bulk.test:\(source)"], hosts: ["bulk.test": "127.0.0.1"])
+        fixture = proxy
+        for _ in 0..<3 {
+            let client = try BlockingClient(port: proxy.httpPort)
+            client.send("CONNECT bulk.test:\(source) HTTP/1.1\r\n\r\n")
+            XCTAssertEqual(client.read(until: "\r\n\r\n"), "HTTP/1.1 200 Connection established\r\n\r\n")
+            XCTAssertEqual(client.read(exactly: 1 << 20).count, 1 << 20)
+            var linger = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+        }  // each client is closed here, with a reset
+        let deadline = Date().addingTimeInterval(20)
+        while proxy.audit.all.filter({ $0.kind == .close }).count < 3, Date() < deadline { usleep(10_000) }
+        let closes = proxy.audit.all.filter { $0.kind == .close }
+        XCTAssertEqual(closes.count, 3)
+        XCTAssertTrue(closes.allSatisfy { ($0.bytesDown ?? 0) >= 1 << 20 && ($0.bytesDown ?? 0) < 256 << 20 })
+        XCTAssertTrue(proxy.proxy.isRunning)
+    }
 }
