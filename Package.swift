@@ -24,12 +24,14 @@ let package = Package(
         .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
         // Everything between clone and execve: C only, async-signal-safe.
         .target(name: "CInterlock"),
+        // splice/epoll/eventfd for the egress relay (not exported by Swift's Glibc module).
+        .target(name: "CSplice"),
         .target(name: "InterlockProfile"),
         .target(name: "InterlockAudit"),
         .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile"]),
         .target(name: "InterlockSecrets", dependencies: ["InterlockProfile"]),
         .target(name: "InterlockEgress", dependencies: [
-            "InterlockProfile",
+            "InterlockProfile", "CSplice",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -19,7 +19,7 @@ struct DialRequest {
 
 enum DialResult {
     /// Allowed and connected. The session has reported the `connect` event.
-    case connected(Channel, RelaySession)
+    case connected(OriginSocket, RelaySession)
     /// Refused by the policy (reported). `message` is the one-line refusal text
     /// (`egress to HOST:PORT is not allowed …`), `body` the full explanation.
     case refused(EgressDecision, message: String, body: String)
@@ -36,14 +36,17 @@ final class ProxyCore: Sendable {
     let synthetic: SyntheticAddresses?
     /// TLS inspection of the hosts request rules name (nil: every connection is relayed as bytes).
     let inspector: (any EgressInspector)?
+    /// Dials the origins, accepts the clients, relays what is not inspected.
+    let splice: SpliceEngine
     private let auditSink: @Sendable (EgressEvent) -> Void
     private let nextConnectionID = Atomic<UInt64>(1)
     let clientConnections = Atomic<Int>(0)
     private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     init(rules: EgressRules, resolver: Resolver, options: EgressOptions, synthetic: SyntheticAddresses?,
-         inspector: (any EgressInspector)? = nil, audit: @escaping @Sendable (EgressEvent) -> Void) {
+         inspector: (any EgressInspector)? = nil, splice: SpliceEngine, audit: @escaping @Sendable (EgressEvent) -> Void) {
         self.inspector = inspector
+        self.splice = splice
         self.rules = rules
         self.resolver = resolver
         self.options = options
@@ -127,13 +130,13 @@ final class ProxyCore: Sendable {
                 }
                 self.connect(checked.addresses, index: 0, port: port, on: eventLoop) { outcome in
                     switch outcome {
-                    case .success(let (channel, address)):
+                    case .success(let (origin, address)):
                         let session = RelaySession(core: self, id: request.connectionID, proto: request.proto, host: shownHost,
                                                    port: port, address: address, rule: checked.rule)
                         self.audit(EgressEvent(kind: .connect, action: .allow, host: shownHost, port: port,
                                                resolvedAddress: address.description, rule: checked.rule, protocol: request.proto,
                                                reason: note, connectionID: request.connectionID))
-                        completion(.connected(channel, session))
+                        completion(.connected(origin, session))
                     case .failure(let error):
                         let reason = "connecting to \(checked.addresses.first.map { "\($0.hostPortForm):\(port)" } ?? "?") failed: "
                             + ProxyCore.describe(error)
@@ -157,34 +160,33 @@ final class ProxyCore: Sendable {
         completion(.refused(decision, message: message, body: refusalBody(message: message, decision: decision)))
     }
 
-    /// Tries the addresses in order (at most four), each with the connect timeout.
+    /// Tries the addresses in order (at most four), each with the connect timeout. The sockets
+    /// are the proxy's own (not NIO's), so that the relay can splice them.
     private func connect(_ addresses: [IPAddress], index: Int, port: Int, on eventLoop: EventLoop,
-                         completion: @escaping (Result<(Channel, IPAddress), Error>) -> Void) {
+                         completion: @escaping (Result<(OriginSocket, IPAddress), Error>) -> Void) {
         let address = addresses[index]
-        ClientBootstrap(group: eventLoop)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelOption(.recvAllocator, value: RelayTuning.recvAllocator)
-            .channelOption(.writeBufferWaterMark, value: RelayTuning.waterMark)
-            .connectTimeout(TimeAmount(options.connectTimeout))
-            .connect(to: address.socketAddress(port: port))
-            .assumeIsolated()
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    completion(.success((channel, address)))
-                case .failure(let error):
-                    if index + 1 < min(addresses.count, 4) {
-                        self.connect(addresses, index: index + 1, port: port, on: eventLoop, completion: completion)
-                    } else {
-                        completion(.failure(error))
-                    }
+        let promise = eventLoop.makePromise(of: Int32.self)
+        let id = splice.dial(address.socketAddress(port: port), promise: promise)
+        let splice = self.splice
+        let timeout = eventLoop.scheduleTask(in: TimeAmount(options.connectTimeout)) { splice.cancelDial(id) }
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            timeout.cancel()
+            switch result {
+            case .success(let descriptor):
+                completion(.success((OriginSocket(descriptor), address)))
+            case .failure(let error):
+                if index + 1 < min(addresses.count, 4) {
+                    self.connect(addresses, index: index + 1, port: port, on: eventLoop, completion: completion)
+                } else {
+                    completion(.failure(error))
                 }
             }
+        }
     }
 
     static func describe(_ error: Error) -> String {
         if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        if let call = error as? SystemCallError { return call.errno == ETIMEDOUT ? "timed out" : call.reason }
         if let channelError = error as? ChannelError, case .connectTimeout = channelError { return "timed out" }
         if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first {
             return describe(first.error)
@@ -205,6 +207,8 @@ class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     let core: ProxyCore
     let connectionID: UInt64
+    /// The client socket (owned by NIO during the front phase; the relay takes a duplicate).
+    var client: ClientSlot?
     /// Everything received and not yet consumed.
     var buffer: ByteBuffer
     private(set) var dialing = false
@@ -318,8 +322,8 @@ class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let request = DialRequest(host: host, port: port, proto: proto, connectionID: connectionID)
         core.dial(request, on: context.eventLoop) { result in
             if self.done || !context.channel.isActive {
-                if case .connected(let channel, let session) = result {
-                    channel.close(promise: nil)
+                if case .connected(let origin, let session) = result {
+                    origin.close()
                     session.finish(reason: "the client closed before the connection was established")
                 }
                 return
@@ -329,11 +333,10 @@ class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Relay from now on; `pending` goes to the origin first (default: what is buffered).
-    func relay(context: ChannelHandlerContext, to outbound: Channel, session: RelaySession, pending: ByteBuffer? = nil) {
+    func relay(context: ChannelHandlerContext, to origin: OriginSocket, session: RelaySession, pending: ByteBuffer? = nil) {
         let bytes = pending ?? buffer
         buffer.clear()
-        startRelay(client: context, front: self, outbound: outbound, session: session, pending: bytes,
-                   clientInputClosed: inputClosed)
+        startRelay(client: context, front: self, origin: origin, session: session, pending: bytes)
     }
 
     /// Called by `startRelay` just before this handler leaves the pipeline.

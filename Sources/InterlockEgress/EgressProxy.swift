@@ -87,7 +87,8 @@ public struct EgressOptions: Sendable {
 
 /// The sandbox's only way out: an HTTP/SOCKS5 proxy, transparent listeners and a DNS responder,
 /// on listening sockets the caller created (inside the sandbox's network namespace) and hands
-/// over as file descriptors. All of it runs on one event loop thread (plus resolver threads).
+/// over as file descriptors. Decisions run on one event loop thread (plus resolver threads); one
+/// splice thread accepts the clients, connects to the origins and relays the bytes (SpliceRelay.swift).
 ///
 ///     let rules = try EgressRules(policy: policy.network, environment: policy.environment,
 ///                                 profileFile: policy.sources.last)
@@ -131,6 +132,8 @@ public final class EgressProxy: Sendable {
         var group: MultiThreadedEventLoopGroup?
         var threadPool: NIOThreadPool?
         var core: ProxyCore?
+        var splice: SpliceEngine?
+        /// The DNS channel (the TCP listeners are the splice engine's).
         var listeners: [any Channel] = []
         var stopCallbacks: [@Sendable (String?) -> Void] = []
         var stopReason: String?
@@ -202,47 +205,64 @@ public final class EgressProxy: Sendable {
             throw error
         }
 
+        let splice: SpliceEngine
+        do {
+            splice = try SpliceEngine()
+        } catch {
+            closePending()
+            state.withLock { $0.phase = .stopped }
+            throw EgressError("cannot start the egress relay thread: \(error)")
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let threadPool = NIOThreadPool(numberOfThreads: max(1, options.resolverThreads))
         threadPool.start()
         let resolver = Resolver(hosts: rules.hosts, threadPool: threadPool, timeout: TimeAmount(options.resolveTimeout))
-        let core = ProxyCore(rules: rules, resolver: resolver, options: options, synthetic: synthetic, inspector: inspector, audit: audit)
+        let core = ProxyCore(rules: rules, resolver: resolver, options: options, synthetic: synthetic, inspector: inspector,
+                             splice: splice, audit: audit)
         var listeners: [any Channel] = []
         let backlog = options.backlog
 
+        // The proxy accepts the clients itself (on the splice thread), so that it knows their
+        // descriptors when it hands them to the splice relay; NIO serves each front phase.
         func serve(_ descriptor: Int32, what: String,
                    makeHandler: @escaping @Sendable (ProxyCore, UInt64) -> FrontHandler) throws(EgressError) {
             pendingDescriptors.removeAll { $0 == descriptor }
-            let maxConnections = options.maxConnections
-            do {
-                let channel = try ServerBootstrap(group: group)
-                    .childChannelOption(.allowRemoteHalfClosure, value: true)
-                    .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-                    .childChannelOption(.recvAllocator, value: RelayTuning.recvAllocator)
-                    .childChannelOption(.writeBufferWaterMark, value: RelayTuning.waterMark)
-                    .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            let count = core.clientConnections.add(1, ordering: .relaxed).newValue
-                            channel.closeFuture.whenComplete { _ in
-                                core.clientConnections.subtract(1, ordering: .relaxed)
-                            }
-                            guard count <= maxConnections else {
-                                channel.close(promise: nil)
-                                return
-                            }
-                            core.track(channel)
-                            try channel.pipeline.syncOperations.addHandler(makeHandler(core, core.newConnectionID()))
-                        }
-                    }
-                    .withBoundSocket(descriptor)
-                    .wait()
-                // NIO listens with its default backlog; raise it (listen on a listening socket
-                // only updates the backlog).
-                _ = Glibc.listen(descriptor, backlog)
-                listeners.append(channel)
-            } catch {
+            guard Glibc.listen(descriptor, backlog) == 0 else {
+                let error = SystemCallError(call: "listen", errno: errno)
+                _ = Glibc.close(descriptor)
                 throw EgressError("cannot serve the \(what) on descriptor \(descriptor): \(error)")
             }
+            let maxConnections = options.maxConnections
+            let loop = group.next()
+            splice.listen(on: descriptor, accepted: { client in
+                // Over the limit: closed at once (before NIO sees it).
+                guard core.clientConnections.add(1, ordering: .relaxed).newValue <= maxConnections else {
+                    core.clientConnections.subtract(1, ordering: .relaxed)
+                    _ = Glibc.close(client)
+                    return
+                }
+                let slot = ClientSlot(core: core, descriptor: client)
+                ClientBootstrap(group: loop)
+                    .channelOption(.allowRemoteHalfClosure, value: true)
+                    .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                    .channelOption(.recvAllocator, value: RelayTuning.recvAllocator)
+                    .channelOption(.writeBufferWaterMark, value: RelayTuning.waterMark)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            channel.closeFuture.whenComplete { _ in
+                                if !slot.handedOver { slot.release() }
+                            }
+                            core.track(channel)
+                            let handler = makeHandler(core, core.newConnectionID())
+                            handler.client = slot
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                        }
+                    }
+                    .withConnectedSocket(client)
+                    .whenFailure { _ in slot.release() }
+            }, failed: { [weak self] reason in
+                self?.listenerClosed(reason: "the \(what) closed unexpectedly, \(reason)")
+            })
         }
 
         do throws(EgressError) {
@@ -272,6 +292,7 @@ public final class EgressProxy: Sendable {
         } catch {
             closePending()
             for listener in listeners { try? listener.close().wait() }
+            splice.shutdown()
             try? group.syncShutdownGracefully()
             try? threadPool.syncShutdownGracefully()
             state.withLock { $0.phase = .stopped }
@@ -282,11 +303,12 @@ public final class EgressProxy: Sendable {
             state.group = group
             state.threadPool = threadPool
             state.core = core
+            state.splice = splice
             state.listeners = listeners
         }
         for listener in listeners {
             listener.closeFuture.whenComplete { [weak self] _ in
-                self?.listenerClosed()
+                self?.listenerClosed(reason: "the DNS socket closed unexpectedly")
             }
         }
     }
@@ -316,7 +338,9 @@ public final class EgressProxy: Sendable {
 
     /// Whether every listener is serving.
     public var isRunning: Bool {
-        state.withLock { state in state.phase == .running && !state.listeners.isEmpty && state.listeners.allSatisfy(\.isActive) }
+        state.withLock { state in
+            state.phase == .running && !state.stopReported && state.splice != nil && state.listeners.allSatisfy(\.isActive)
+        }
     }
 
     /// Client connections currently open.
@@ -336,22 +360,22 @@ public final class EgressProxy: Sendable {
         if reported.0 { callback(reported.1) }
     }
 
-    private func listenerClosed() {
+    private func listenerClosed(reason: String) {
         let callbacks: [@Sendable (String?) -> Void] = state.withLock { state in
             guard state.phase == .running, !state.stopReported else { return [] }
             state.stopReported = true
-            state.stopReason = "an egress proxy listener closed unexpectedly"
+            state.stopReason = reason
             let callbacks = state.stopCallbacks
             state.stopCallbacks = []
             return callbacks
         }
-        for callback in callbacks { callback("an egress proxy listener closed unexpectedly") }
+        for callback in callbacks { callback(reason) }
     }
 
     /// Closes the listeners and every connection, and waits for the threads to stop. Call from
     /// outside the proxy's event loop (not from the audit callback). Idempotent.
     public func shutdown() {
-        let taken = state.withLock { state -> (MultiThreadedEventLoopGroup?, NIOThreadPool?, ProxyCore?, [any Channel])? in
+        let taken = state.withLock { state -> (MultiThreadedEventLoopGroup?, NIOThreadPool?, ProxyCore?, SpliceEngine?, [any Channel])? in
             switch state.phase {
             case .idle:
                 state.phase = .stopped
@@ -360,20 +384,25 @@ public final class EgressProxy: Sendable {
                 return nil
             case .running:
                 state.phase = .stopping
-                let taken = (state.group, state.threadPool, state.core, state.listeners)
+                let taken = (state.group, state.threadPool, state.core, state.splice, state.listeners)
+                state.splice = nil
                 state.group = nil
                 state.threadPool = nil
                 state.listeners = []
                 return taken
             }
         }
-        guard let (group, threadPool, core, listeners) = taken else { return }
+        guard let (group, threadPool, core, splice, listeners) = taken else { return }
         for listener in listeners { try? listener.close().wait() }
+        // Closes the TCP listeners and the spliced connections; their close records are queued
+        // on the loop (run below, before it stops).
+        splice?.shutdown()
         if let core, let loop = group?.next() {
             let open = core.openChannels()
             for channel in open { channel.close(promise: nil) }
             let closed = EventLoopFuture.andAllComplete(open.map(\.closeFuture), on: loop)
             _ = try? closed.wait()
+            _ = try? loop.submit {}.wait()  // the close records the splice engine queued
         }
         try? group?.syncShutdownGracefully()
         try? threadPool?.syncShutdownGracefully()

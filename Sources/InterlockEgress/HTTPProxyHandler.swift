@@ -216,6 +216,7 @@ final class HTTPProxyHandler: FrontHandler {
     private func switchToSOCKS5(context: ChannelHandlerContext) {
         let socks = SOCKS5Handler(core: core, connectionID: connectionID)
         socks.inputClosed = inputClosed
+        socks.client = client
         do {
             try context.pipeline.syncOperations.addHandler(socks, position: .after(self))
         } catch {
@@ -239,13 +240,13 @@ final class HTTPProxyHandler: FrontHandler {
             buffer.moveReaderIndex(forwardBy: head.length)
             dial(context: context, host: host, port: port, proto: .connect) { result in
                 switch result {
-                case .connected(let channel, let session):
+                case .connected(let origin, let session):
                     let established = context.channel.allocator.buffer(string: "HTTP/1.1 200 Connection established\r\n\r\n")
                     context.writeAndFlush(self.wrapOutboundOut(established), promise: nil)
                     if let inspector = self.inspector(for: session.host, port: session.port) {
-                        self.inspect(context: context, to: channel, session: session, inspector: inspector)
+                        self.inspect(context: context, to: origin, session: session, inspector: inspector)
                     } else {
-                        self.relay(context: context, to: channel, session: session)
+                        self.relay(context: context, to: origin, session: session)
                     }
                 case .refused(let decision, let message, let body):
                     self.respondAndClose(context: context, HTTPResponses.forbidden(message: message, body: body, rule: decision.rule))
@@ -305,10 +306,10 @@ final class HTTPProxyHandler: FrontHandler {
 
         dial(context: context, host: host, port: port, proto: .http) { result in
             switch result {
-            case .connected(let channel, let session):
+            case .connected(let origin, let session):
                 var pending = context.channel.allocator.buffer(bytes: out)
                 pending.writeBuffer(&self.buffer)
-                self.relay(context: context, to: channel, session: session, pending: pending)
+                self.relay(context: context, to: origin, session: session, pending: pending)
             case .refused(let decision, let message, let body):
                 self.respondAndClose(context: context, HTTPResponses.forbidden(message: message, body: body, rule: decision.rule))
             case .failed(let host, let port, let reason):

@@ -20,12 +20,25 @@ extension FrontHandler {
         return inspector
     }
 
-    /// Hands the connection to `inspector` (instead of `relay`). The session's `close` record is
-    /// written when both channels have closed.
-    func inspect(context: ChannelHandlerContext, to origin: Channel, session: RelaySession, inspector: any EgressInspector,
+    /// Hands the connection to `inspector` (instead of `relay`), with the origin socket wrapped
+    /// in a NIO channel. The session's `close` record is written when both channels have closed.
+    func inspect(context: ChannelHandlerContext, to origin: OriginSocket, session: RelaySession, inspector: any EgressInspector,
                  pending: ByteBuffer? = nil) {
         let bytes = pending ?? buffer
         buffer.clear()
+        origin.channel(on: context.eventLoop).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let channel):
+                self.inspect(context: context, to: channel, session: session, inspector: inspector, pending: bytes)
+            case .failure(let error):
+                context.close(promise: nil)
+                session.finish(reason: "inspection setup failed: \(error)")
+            }
+        }
+    }
+
+    private func inspect(context: ChannelHandlerContext, to origin: Channel, session: RelaySession, inspector: any EgressInspector,
+                         pending bytes: ByteBuffer) {
         let client = context.channel
         guard client.isActive, origin.isActive else {
             origin.close(promise: nil)

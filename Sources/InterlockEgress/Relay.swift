@@ -1,25 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import InterlockProfile
 import NIOCore
+import NIOPosix
+import Synchronization
 
 // The byte relay between a sandbox client and the origin it was allowed to reach, once the
-// front handler (HTTP proxy, SOCKS5, transparent) has decided and connected.
+// front handler (HTTP proxy, SOCKS5, transparent) has decided and connected: both sockets go to
+// the splice engine (SpliceRelay.swift), which moves the bytes without copying them through
+// user space and reports the counts when the connection ends. Connections the inspector takes
+// over stay on NIO (Inspection.swift).
 //
-// Two `RelayHandler`s, one per channel, each the other's partner ("glue"). Every channel runs on
-// the proxy's one event loop, so a handler calls its partner directly.
-//
-// - Backpressure: a side reads only while its partner's channel is writable; when the partner
-//   stops being writable (its pending writes passed the high water mark), the read is held
-//   until the partner drains. Memory per connection is bounded by the write buffer water marks
-//   plus one read buffer per direction.
-// - Half-close: both channels allow remote half-closure. EOF from one side shuts down the output
-//   of the other after its pending writes are flushed; a channel whose both halves are shut is
-//   closed. When one channel closes, the other flushes what it holds and closes (forced after
-//   `lingerTimeout`).
+// NIO owns the client socket during the front phase; the proxy accepted it itself, so it knows
+// the descriptor. At the handover the proxy duplicates it and closes the NIO channel (which
+// deregisters and closes only NIO's descriptor): the connection lives on in the duplicate. NIO
+// reads nothing past the request meanwhile (the front handler holds reads while dialing), so
+// what it did read is in `pending`, written to the origin first.
 
-/// Socket settings of both sides of a relay: large reads (fewer system calls per byte; a buffer
-/// grows only while the connection is busy) and write water marks that bound what one
-/// connection can hold in memory (a side stops reading while its partner holds more than
-/// `high` unwritten bytes).
+/// Socket settings of the NIO channels (client front phase, inspected connections): large reads
+/// (fewer system calls per byte; a buffer grows only while the connection is busy) and write
+/// water marks that bound what one connection can hold in memory.
 enum RelayTuning {
     static let recvAllocator = AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: 256 * 1024)
     static let waterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 128 * 1024, high: 512 * 1024)
@@ -40,7 +43,6 @@ final class RelaySession {
     var bytesUp: UInt64 = 0
     /// Bytes the origin sent to the client.
     var bytesDown: UInt64 = 0
-    private var openSides = 2
     private var finished = false
 
     init(core: ProxyCore, id: UInt64, proto: EgressEvent.ProtocolKind, host: String, port: Int, address: IPAddress, rule: String) {
@@ -52,11 +54,6 @@ final class RelaySession {
         self.address = address
         self.rule = rule
         self.started = .now()
-    }
-
-    func sideClosed() {
-        openSides -= 1
-        if openSides <= 0 { finish(reason: nil) }
     }
 
     /// Reports the close event (once).
@@ -71,183 +68,101 @@ final class RelaySession {
     }
 }
 
-final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+/// One accepted client connection: its descriptor, and its place in the connection count,
+/// released once when the connection ends (its NIO channel closed, or the splice relay ended).
+final class ClientSlot: Sendable {
+    let core: ProxyCore
+    let descriptor: Int32
+    private let released = Atomic<Bool>(false)
+    private let spliced = Atomic<Bool>(false)
 
-    enum Side { case client, origin }
-
-    let session: RelaySession
-    let side: Side
-    var partner: RelayHandler?
-    private var context: ChannelHandlerContext?
-    private var pendingRead = false
-    private(set) var inputClosed = false
-    private var outputShut = false
-    private var closing = false
-    private var lingerTimer: Scheduled<Void>?
-
-    init(session: RelaySession, side: Side) {
-        self.session = session
-        self.side = side
+    init(core: ProxyCore, descriptor: Int32) {
+        self.core = core
+        self.descriptor = descriptor
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
+    /// Set when the splice relay took the connection over (the NIO channel's close then no
+    /// longer ends it).
+    var handedOver: Bool {
+        get { spliced.load(ordering: .relaxed) }
+        set { spliced.store(newValue, ordering: .relaxed) }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
-        lingerTimer?.cancel()
+    func release() {
+        if !released.exchange(true, ordering: .relaxed) { core.clientConnections.subtract(1, ordering: .relaxed) }
+    }
+}
+
+/// The connected origin socket, until the relay or the inspector takes it (or it is closed).
+/// Used on the proxy's event loop only.
+final class OriginSocket {
+    private(set) var descriptor: Int32?
+
+    init(_ descriptor: Int32) { self.descriptor = descriptor }
+
+    deinit { close() }
+
+    /// Ownership passes to the caller.
+    func take() -> Int32? {
+        defer { descriptor = nil }
+        return descriptor
     }
 
-    // MARK: Inbound
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        switch side {
-        case .client: session.bytesUp += UInt64(buffer.readableBytes)
-        case .origin: session.bytesDown += UInt64(buffer.readableBytes)
-        }
-        partner?.write(buffer)
+    func close() {
+        if let descriptor = take() { _ = Glibc.close(descriptor) }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        partner?.flush()
+    /// A NIO channel on the socket, for the inspector.
+    func channel(on eventLoop: EventLoop) -> EventLoopFuture<Channel> {
+        guard let descriptor = take() else { return eventLoop.makeFailedFuture(ChannelError.alreadyClosed) }
+        return ClientBootstrap(group: eventLoop)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.recvAllocator, value: RelayTuning.recvAllocator)
+            .channelOption(.writeBufferWaterMark, value: RelayTuning.waterMark)
+            .withConnectedSocket(descriptor)
     }
+}
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, case .inputClosed = event {
-            inputClosed = true
-            partner?.shutdownOutput()
+/// Moves the connection to the splice engine: once what the front handler wrote to the client
+/// (a 200, a SOCKS reply) is on the wire, the client socket leaves NIO and the engine relays
+/// between it and `origin`, `pending` (bytes already received from the client, or a rewritten
+/// request) first. The session's close record carries the engine's counts.
+func startRelay(client context: ChannelHandlerContext, front: FrontHandler, origin: OriginSocket,
+                session: RelaySession, pending: ByteBuffer) {
+    let client = context.channel
+    let loop = context.eventLoop
+    let core = session.core
+    context.writeAndFlush(NIOAny(ByteBuffer())).assumeIsolated().whenComplete { result in
+        guard case .success = result, client.isActive, let slot = front.client,
+              let originDescriptor = origin.take() else {
+            origin.close()
+            client.close(promise: nil)
+            session.finish(reason: "closed before the relay started")
             return
         }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { partner?.partnerBecameWritable() }
-        context.fireChannelWritabilityChanged()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        lingerTimer?.cancel()
-        lingerTimer = nil
-        let partner = self.partner
-        self.partner = nil
-        partner?.partner = nil
-        partner?.flushAndClose()
-        session.sideClosed()
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        context.close(promise: nil)
-    }
-
-    // MARK: Outbound
-
-    func read(context: ChannelHandlerContext) {
-        if let partner, !partner.isWritable {
-            pendingRead = true
-        } else {
-            context.read()
+        let clientDescriptor = fcntl(slot.descriptor, F_DUPFD_CLOEXEC, 0)
+        guard clientDescriptor >= 0 else {
+            let reason = "relay setup failed: \(SystemCallError(call: "dup", errno: errno))"
+            _ = Glibc.close(originDescriptor)
+            client.close(promise: nil)
+            session.finish(reason: reason)
+            return
         }
-    }
-
-    // MARK: Called by the partner
-
-    var isWritable: Bool { context?.channel.isWritable ?? false }
-
-    func write(_ buffer: ByteBuffer) {
-        context?.write(wrapOutboundOut(buffer), promise: nil)
-    }
-
-    func flush() {
-        context?.flush()
-    }
-
-    /// Reads were held because the partner was full: resume.
-    func partnerBecameWritable() {
-        if pendingRead, let context {
-            pendingRead = false
-            context.read()
-        }
-    }
-
-    /// The partner's peer sent EOF: pass it on once everything before it is written.
-    func shutdownOutput() {
-        guard let context, !outputShut, !closing else { return }
-        outputShut = true
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: promise)
-        promise.futureResult.assumeIsolated().whenComplete { _ in
-            guard let context = self.context else { return }
-            if self.inputClosed {
-                context.close(promise: nil)
-            } else {
-                context.close(mode: .output, promise: nil)
+        var bytes = pending
+        bytes.writeBuffer(&front.buffer)  // anything that arrived since (nothing while reads are held)
+        front.relayStarted()
+        // The connection keeps its place in the count until the relay ends.
+        slot.handedOver = true
+        client.close(promise: nil)
+        let boundSession = NIOLoopBound(session, eventLoop: loop)
+        core.splice.relay(client: clientDescriptor, origin: originDescriptor, pending: bytes.readBytes(length: bytes.readableBytes) ?? []) { outcome in
+            slot.release()
+            loop.execute {
+                let session = boundSession.value
+                session.bytesUp = outcome.bytesUp
+                session.bytesDown = outcome.bytesDown
+                session.finish(reason: outcome.reason)
             }
         }
     }
-
-    /// The partner's channel closed: write what is pending, then close.
-    func flushAndClose() {
-        guard let context, !closing else { return }
-        closing = true
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: promise)
-        promise.futureResult.assumeIsolated().whenComplete { _ in
-            self.context?.close(promise: nil)
-        }
-        lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(session.core.options.lingerTimeout)) {
-            self.context?.close(promise: nil)
-        }
-    }
-}
-
-/// Moves the client channel from its front handler to a relay with `outbound`: installs both
-/// relay handlers, writes `pending` (bytes already received from the client, or a rewritten
-/// request) to the origin, removes the front handler, and resumes reading.
-func startRelay(client context: ChannelHandlerContext, front: FrontHandler, outbound: Channel,
-                session: RelaySession, pending: ByteBuffer?, clientInputClosed: Bool) {
-    let clientSide = RelayHandler(session: session, side: .client)
-    let originSide = RelayHandler(session: session, side: .origin)
-    clientSide.partner = originSide
-    originSide.partner = clientSide
-    let client = context.channel
-    guard client.isActive, outbound.isActive else {
-        outbound.close(promise: nil)
-        context.close(promise: nil)
-        session.finish(reason: "closed before the relay started")
-        return
-    }
-    do {
-        try outbound.pipeline.syncOperations.addHandler(originSide)
-        try context.pipeline.syncOperations.addHandler(clientSide)
-    } catch {
-        outbound.close(promise: nil)
-        context.close(promise: nil)
-        session.finish(reason: "relay setup failed: \(error)")
-        return
-    }
-    session.core.track(outbound)
-    if let pending, pending.readableBytes > 0 {
-        session.bytesUp += UInt64(pending.readableBytes)
-        originSide.write(pending)
-        originSide.flush()
-    }
-    front.relayStarted()
-    context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-    if clientInputClosed {
-        clientSide.markInputClosedBeforeRelay()
-        originSide.shutdownOutput()
-    }
-    client.read()
-    outbound.read()
-}
-
-extension RelayHandler {
-    fileprivate func markInputClosedBeforeRelay() { inputClosed = true }
 }

@@ -61,10 +61,10 @@ final class SOCKS5Handler: FrontHandler {
                 buffer.moveReaderIndex(forwardBy: length)
                 dial(context: context, host: host, port: port, proto: .socks5) { result in
                     switch result {
-                    case .connected(let channel, let session):
+                    case .connected(let origin, let session):
                         context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: SOCKS5Handler.reply(0x00))),
                                               promise: nil)
-                        self.relay(context: context, to: channel, session: session)
+                        self.relay(context: context, to: origin, session: session)
                     case .refused:
                         self.respondAndClose(context: context, SOCKS5Handler.reply(0x02))
                     case .failed(_, _, let reason):

@@ -211,10 +211,10 @@ final class TransparentHandler: FrontHandler {
     private func connect(context: ChannelHandlerContext, host: String, kind: Kind) {
         dial(context: context, host: host, port: port, proto: .transparent) { result in
             switch result {
-            case .connected(let channel, let session):
+            case .connected(let origin, let session):
                 if let inspector = self.inspector(for: session.host, port: session.port) {
                     guard kind == .tls else {
-                        channel.close(promise: nil)
+                        origin.close()
                         session.finish(reason: FrontHandler.inspectedNeedsTLS(host: session.host, port: session.port))
                         let message = FrontHandler.inspectedNeedsTLS(host: session.host, port: session.port)
                         if kind == .http {
@@ -225,9 +225,9 @@ final class TransparentHandler: FrontHandler {
                         }
                         return
                     }
-                    self.inspect(context: context, to: channel, session: session, inspector: inspector)
+                    self.inspect(context: context, to: origin, session: session, inspector: inspector)
                 } else {
-                    self.relay(context: context, to: channel, session: session)
+                    self.relay(context: context, to: origin, session: session)
                 }
             case .refused(let decision, let message, let body):
                 switch kind {

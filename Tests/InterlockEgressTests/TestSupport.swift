@@ -235,6 +235,9 @@ final class TestServers {
     /// Echoes everything; closes after the client's EOF.
     func echo() throws -> Int { try serve { EchoHandler() } }
 
+    /// Answers `received N` after the client's EOF.
+    func replyAfterEOF() throws -> Int { try serve { ReplyAfterEOFHandler() } }
+
     /// Sends `count` bytes, then closes.
     func source(bytes count: Int) throws -> Int { try serve { SourceHandler(total: count) } }
 
@@ -407,4 +410,20 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: 
     let errData = error.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+/// Reads until the client's EOF, then answers `received N` (the byte count) and closes: a reply
+/// that exists only if the half-close made it through.
+final class ReplyAfterEOFHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private var received = 0
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { received += unwrapInboundIn(data).readableBytes }
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            let reply = context.channel.allocator.buffer(string: "received \(received)")
+            context.writeAndFlush(wrapOutboundOut(reply)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+    func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
 }
