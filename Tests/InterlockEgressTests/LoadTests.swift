@@ -4,20 +4,7 @@ import InterlockProfile
 import XCTest
 @testable import InterlockEgress
 
-final class LoadTests: XCTestCase {
-    private var servers: TestServers!
-    private var fixture: ProxyFixture?
-
-    override func setUp() {
-        servers = TestServers()
-    }
-
-    override func tearDown() {
-        fixture?.shutdown()
-        fixture = nil
-        servers.shutdown()
-    }
-
+final class LoadTests: ProxyTestCase {
     /// 500 client connections open at the same time, each through its own CONNECT tunnel to a
     /// loopback echo server: every one must work.
     func testFiveHundredConcurrentConnections() throws {

@@ -5,20 +5,7 @@ import Synchronization
 import XCTest
 @testable import InterlockEgress
 
-final class ProxyTests: XCTestCase {
-    private var servers: TestServers!
-    private var fixture: ProxyFixture?
-
-    override func setUp() {
-        servers = TestServers()
-    }
-
-    override func tearDown() {
-        fixture?.shutdown()
-        fixture = nil
-        servers.shutdown()
-    }
-
+final class ProxyTests: ProxyTestCase {
     private func start(egress: [String], deny: [String] = [], hosts: [String: String] = [:], transparent: [Int] = [],
                        transparentAddress: String = "127.0.0.1", dns: Bool = false, synthetic: String = "127.0.0.2",
                        options: EgressOptions = EgressOptions()) throws -> ProxyFixture {

@@ -6,20 +6,7 @@ import XCTest
 
 /// The splice relay: large transfers arrive intact and in order (bytes the front handler read
 /// past the request first), the close record counts them exactly, and half-close passes through.
-final class SpliceRelayTests: XCTestCase {
-    private var servers: TestServers!
-    private var fixture: ProxyFixture?
-
-    override func setUp() {
-        servers = TestServers()
-    }
-
-    override func tearDown() {
-        fixture?.shutdown()
-        fixture = nil
-        servers.shutdown()
-    }
-
+final class SpliceRelayTests: ProxyTestCase {
     /// A deterministic stream: a 1 MiB + 7 byte pseudo-random block repeated, so that chunk
     /// boundaries fall at a different place in the block each time.
     private static let block: [UInt8] = {

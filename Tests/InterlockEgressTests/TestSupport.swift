@@ -320,6 +320,23 @@ final class HTTPHandler: ChannelInboundHandler {
 }
 
 /// A running proxy on fresh listeners, with its audit recorder.
+/// A test case with loopback servers and at most one proxy under test, both torn down after
+/// each test.
+class ProxyTestCase: XCTestCase {
+    var servers: TestServers!
+    var fixture: ProxyFixture?
+
+    override func setUp() {
+        servers = TestServers()
+    }
+
+    override func tearDown() {
+        fixture?.shutdown()
+        fixture = nil
+        servers.shutdown()
+    }
+}
+
 final class ProxyFixture {
     let proxy: EgressProxy
     let audit = AuditRecorder()
