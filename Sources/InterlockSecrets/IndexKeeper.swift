@@ -52,7 +52,8 @@ public enum IndexKeeper {
                        pollfd(fd: state.mounts.fd, events: Int16(POLLPRI), revents: 0)]
             let idleLeft = Int64(idleSeconds) * 1_000_000_000 - (Posix.clock(CLOCK_MONOTONIC) - lastQuery)
             if idleLeft <= 0 { return 0 }
-            let n = poll(&fds, nfds_t(fds.count), Int32(min(idleLeft / 1_000_000 + 1, 60_000)))
+            // Woken at least every 10 s to notice a deleted workspace (see `workspaceDeleted`).
+            let n = poll(&fds, nfds_t(fds.count), Int32(min(idleLeft / 1_000_000 + 1, 10_000)))
             if n < 0 && errno != EINTR { return 1 }
             if fds[2].revents != 0 { state.checkMounts() }
             if fds[1].revents != 0 {
@@ -83,6 +84,10 @@ public enum IndexKeeper {
             if let broken = state.broken {
                 log(directory, workspace, "stopped: \(broken)", suffix: ".log")
                 return 1
+            }
+            if state.workspaceDeleted {
+                log(directory, workspace, "stopped: the workspace was deleted", suffix: ".log")
+                return 0
             }
         }
         return 0

@@ -119,6 +119,13 @@ final class KeeperState {
     // MARK: - Events
 
     /// Reads the inotify queue until it is empty and re-judges every name the events mention.
+    /// The workspace's root has no name left. Its own deletion raises no inotify event while
+    /// this process holds it open (`rootFd`), so the keeper looks at its link count instead.
+    var workspaceDeleted: Bool {
+        var st = stat()
+        return fstat(rootFd, &st) == 0 && st.st_nlink == 0
+    }
+
     func catchUp() {
         var pending: Set<String> = []
         var chunk = [UInt8](repeating: 0, count: 256 * 1024)

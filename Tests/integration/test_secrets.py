@@ -706,6 +706,17 @@ def test_killed_keeper_means_a_full_scan_with_the_same_result(indexed, project):
     assert f"{project}/app/more.py" in {h["path"] for h in scan_()["hidden"]}
 
 
+def test_keeper_of_a_deleted_workspace_exits(indexed, project):
+    """The keeper holds the workspace's root open, so the root's deletion raises no inotify
+    event: it must notice by itself and go, not linger until its idle timeout."""
+    scan_, trace_run, keepers, env = indexed
+    trace_run()
+    wait_for_index(scan_)
+    [pid] = keepers()
+    shutil.rmtree(project)
+    wait_until(lambda: not pid_alive(pid), timeout=30, message="the keeper of a deleted workspace to exit")
+
+
 def test_no_keeper_for_a_small_workspace(run, project, env_of, tmp_host_dir):
     cache = os.path.join(tmp_host_dir, "cache")
     env = env_of({"XDG_CACHE_HOME": cache, "INTERLOCK_TRACE_STARTUP": "1"})
