@@ -62,6 +62,8 @@ python3 app.py
 ' || true
 printf '\n\033[1mBack on the host:\033[0m notes.txt is %s; .env.production is intact: %s\n' \
   "$(test -f notes.txt && echo present || echo missing)" "$(cat .env.production)"
-id=$(ls -t "${XDG_STATE_HOME:-$HOME/.local/state}/interlock/audit" | head -1 | sed 's/.*-\([0-9a-f]*\)\.jsonl/\1/')
+# The newest log (sed reads the whole listing: `head` would stop ls with SIGPIPE under pipefail
+# once the directory holds many logs).
+id=$(ls -t "${XDG_STATE_HOME:-$HOME/.local/state}/interlock/audit" | sed -n '1s/.*-\([0-9a-f]*\)\.jsonl/\1/p')
 printf '\n\033[1m$ interlock audit show %s\033[0m\n' "$id"
 "$bin" audit show "$id"
