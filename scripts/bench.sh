@@ -85,6 +85,10 @@ say "helpers: compiling scripts/bench/*.c into $T/bin"
 gcc -O2 -Wall -o "$T/bin/syscall-bench" "$HERE/syscall-bench.c" -lseccomp &&
 gcc -O2 -Wall -o "$T/bin/seccomp-gen" "$HERE/seccomp-gen.c" -lseccomp &&
 gcc -O2 -Wall -o "$T/bin/rewind-fd" "$HERE/rewind-fd.c" || { echo "bench: cannot compile the helpers" >&2; exit 1; }
+# Figure 4's in-kernel reference relay (BPF sockmap): root only, left out where it cannot run.
+if [ "$(id -u)" = 0 ] && gcc -O2 -Wall -o "$T/bin/kernel-relay" "$HERE/kernel-relay.c"; then
+    export INTERLOCK_BENCH_KERNEL_RELAY="$T/bin/kernel-relay"
+fi
 
 "$PY" "$HERE/bench.py" machine "$R/machine.json" "$BIN" "$ROOT"
 if [ -n "${BENCH_NICE:-}" ]; then
