@@ -72,9 +72,10 @@ let package = Package(
 // builds never see them; `make fuzz` builds them with -sanitize=fuzzer into .build-fuzz.
 if Context.environment["INTERLOCK_FUZZ"] != nil {
     package.targets += [
-        .executableTarget(name: "FuzzProfile", dependencies: ["InterlockProfile"], path: "Fuzz/Sources/FuzzProfile"),
-        .executableTarget(name: "FuzzSeccompJSON", dependencies: ["InterlockSeccomp"], path: "Fuzz/Sources/FuzzSeccompJSON"),
-        .executableTarget(name: "FuzzAuditReader", dependencies: ["InterlockAudit"], path: "Fuzz/Sources/FuzzAuditReader"),
-        .executableTarget(name: "FuzzEgress", dependencies: ["InterlockEgress"], path: "Fuzz/Sources/FuzzEgress"),
+        .target(name: "FuzzDriver", path: "Fuzz/Sources/FuzzDriver"),
+        .executableTarget(name: "FuzzProfile", dependencies: ["FuzzDriver", "InterlockProfile"], path: "Fuzz/Sources/FuzzProfile"),
+        .executableTarget(name: "FuzzSeccompJSON", dependencies: ["FuzzDriver", "InterlockSeccomp"], path: "Fuzz/Sources/FuzzSeccompJSON"),
+        .executableTarget(name: "FuzzAuditReader", dependencies: ["FuzzDriver", "InterlockAudit"], path: "Fuzz/Sources/FuzzAuditReader"),
+        .executableTarget(name: "FuzzEgress", dependencies: ["FuzzDriver", "InterlockEgress"], path: "Fuzz/Sources/FuzzEgress"),
     ]
 }

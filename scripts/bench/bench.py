@@ -755,7 +755,8 @@ def report(rdir, out):
             extra += (f"CPU is the busy time of the whole machine ({cpus} CPUs) per GiB, kernel and all three parties "
                       f"included: through the proxy the machine spends {p_cpu:.2f} s per GiB, so on {cpus} CPUs no "
                       f"schedule can move a GiB in less than {p_cpu / cpus:.2f} s, while direct took "
-                      f"{2**10 / d_mbps:.2f} s: a bound of {(2**10 / d_mbps) / (p_cpu / cpus):.0%} of direct. ")
+                      f"{2**10 / d_mbps:.2f} s: a bound of {(2**10 / d_mbps) / (p_cpu / cpus):.0%} of direct. At this "
+                      f"cost, 80% of direct needs at least {math.ceil(p_cpu / (2**10 / d_mbps / 0.8))} CPUs busy at once. ")
         d_ms = med([t * 1000 for t, _, _ in f45["direct_small"]])
         p_ms = med([t * 1000 for t, _, _ in f45["proxy_small"]])
         sections.append(["## 4. Egress proxy\n",

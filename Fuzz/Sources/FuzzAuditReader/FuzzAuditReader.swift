@@ -3,12 +3,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FuzzDriver
 import InterlockAudit
 
 nonisolated(unsafe) let scratch: Int32 = {
     var template = Array("/tmp/interlock-fuzz-audit-XXXXXX".utf8CString)
     let fd = mkstemp(&template)
-    if fd >= 0 { unlink(String(cString: template)) }
+    if fd >= 0 { template.withUnsafeBufferPointer { if let path = $0.baseAddress { _ = unlink(path) } } }
     return fd
 }()
 
@@ -27,14 +28,7 @@ public func fuzzAuditReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable's entry point as `FuzzAuditReader_main`: hand control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
 @_cdecl("FuzzAuditReader_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc, vector = argv
-    return LLVMFuzzerRunDriver(&count, &vector, { fuzzAuditReader($0, $1) })
+    runLibFuzzer(argc, argv) { fuzzAuditReader($0, $1) }
 }

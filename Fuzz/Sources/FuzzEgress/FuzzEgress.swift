@@ -9,6 +9,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FuzzDriver
 @testable import InterlockEgress
 
 /// A proxy that allows nothing, listening on loopback, started once per process.
@@ -87,14 +88,7 @@ public func fuzzEgress(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable's entry point as `FuzzEgress_main`: hand control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
 @_cdecl("FuzzEgress_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc, vector = argv
-    return LLVMFuzzerRunDriver(&count, &vector, { fuzzEgress($0, $1) })
+    runLibFuzzer(argc, argv) { fuzzEgress($0, $1) }
 }

@@ -1,6 +1,7 @@
 // libFuzzer target: the profile parser (TOML) and the profile loader's validation.
 // Any input may be refused with an error; none may crash or hang. See Fuzz/README.md.
 import InterlockProfile
+import FuzzDriver
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzProfile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -10,14 +11,7 @@ public func fuzzProfile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable's entry point as `FuzzProfile_main`: hand control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
 @_cdecl("FuzzProfile_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc, vector = argv
-    return LLVMFuzzerRunDriver(&count, &vector, { fuzzProfile($0, $1) })
+    runLibFuzzer(argc, argv) { fuzzProfile($0, $1) }
 }
