@@ -881,7 +881,20 @@ def report(rdir, out):
             targets.append(("7", "start-up, N = 100 vs N = 1 (hidden paths + syscalls.deny)", "near flat",
                             f"{grow:.2f}× ({'+' if last['median'] >= first['median'] else ''}{ms(last['median'] - first['median'])} ms)",
                             "near flat" if grow <= 1.10 else "**grows**"))
-        s(f"Scan time vs rules: {SECRETS}. Egress allowlist entries: {EGRESS}.\n")
+        growth = (f45 or {}).get("egress_growth") or {}
+        if all(growth.get(k) for k in ("1", "100", "1000")):
+            base = growth["1"]
+            egress_text = ("a small request through the proxy (median of 30, figure 4's set-up) took "
+                           + ", ".join(f"{growth[k] * 1000:.2f} ms with {int(k):,} entr{'y' if k == '1' else 'ies'}"
+                                       for k in ("1", "100", "1000"))
+                           + f" ({(growth['1000'] - base) * 1e6 / 999:+.2f} µs per entry; fillers that never match: exact "
+                             "hosts, `*.suffix` and CIDR entries, the allowed host last)")
+            targets.append(("7", "egress connection, 1,000 vs 1 allowlist entries", "near flat",
+                            f"{growth['1000'] / base:.2f}× ({(growth['1000'] - base) * 1000:+.2f} ms)",
+                            "near flat" if growth["1000"] / base <= 1.10 else "**grows**"))
+        else:
+            egress_text = EGRESS
+        s(f"Scan time vs rules: {SECRETS}. Egress allowlist entries: {egress_text}.\n")
         for note in meta.get("fig7_notes", []):
             s(f"- {note}")
         s("")
@@ -1103,6 +1116,20 @@ def egress_figures(binary, ws, env, rounds=5, size=1 << 30):
         res["proxy_big"].append(measured(lambda: proxied("/big")[0]))
     res["direct_small"] = [direct("/small") for _ in range(30)]
     res["proxy_small"] = proxied("/small", 30)
+    # Figure 7's egress growth: the same 30 small requests with N allowlist entries, N - 1 of them
+    # fillers that never match (exact hosts, suffixes, CIDRs: each kind the matcher knows), the
+    # allowed host last.
+    res["egress_growth"] = {}
+    for n in (1, 100, 1000):
+        fillers = [(f'"host{i}.example.com:443"', f'"*.zone{i}.example.org:443"',
+                    f'"10.{i // 250 % 250}.{i % 250}.0/24:443"')[i % 3] for i in range(n - 1)]
+        entries = ", ".join(fillers + [f'"big.test:{port}"'])
+        with open(os.path.join(ws, ".interlock.toml"), "w") as f:
+            f.write(f'extends = "default"\n[secrets]\ndiscover = false\n[network]\negress = [{entries}]\n'
+                    f'hosts = {{ "big.test" = "127.0.0.1" }}\n')
+        subprocess.run([binary, "profile", "trust", "--workspace", ws], env=env, capture_output=True)
+        rows = proxied("/small", 30)
+        res["egress_growth"][str(n)] = sorted(t for t, _, _ in rows)[len(rows) // 2] if rows else None
     relay.close()
     if kernel:
         kernel.kill()
