@@ -783,7 +783,8 @@ def report(rdir, out):
                              f"`interlock secrets scan --json` of a generated workspace ({first['files']} files) with a 10,000-file HOME "
                              f"(release build): {first['scan_ms']:.0f} ms the first time, {cached:.0f} ms cached (median of 5); "
                              f"{first['hidden']} secrets found.\n\n"
-                             "Hidden-path audit (fanotify marks on the masks only): reading every *other* file of the workspace "
+                             "Hidden-path audit (fanotify marks on the masks only; medians of 9 runs, with and without masks "
+                             "taking turns): reading every *other* file of the workspace "
                              f"inside `interlock run` took {f45['read_all_no_masks_s'] * 1000:.0f} ms without masks and "
                              f"{f45['read_all_masks_s'] * 1000:.0f} ms with 99 watched masks ({over:.3f}×, start-up included). "
                              f"Start-up with the 99 masks: {f45['true_masks_s'] * 1000:.1f} ms vs {f45['true_no_masks_s'] * 1000:.1f} ms "
@@ -884,7 +885,8 @@ def report(rdir, out):
         growth = (f45 or {}).get("egress_growth") or {}
         if all(growth.get(k) for k in ("1", "100", "1000")):
             base = growth["1"]
-            egress_text = ("a small request through the proxy (median of 30, figure 4's set-up) took "
+            egress_text = ("a small request through the proxy (figure 4's set-up; median of 90: 3 rounds alternating the "
+                           "three profiles, 30 requests each) took "
                            + ", ".join(f"{growth[k] * 1000:.2f} ms with {int(k):,} entr{'y' if k == '1' else 'ies'}"
                                        for k in ("1", "100", "1000"))
                            + f" ({(growth['1000'] - base) * 1e6 / 999:+.2f} µs per entry; fillers that never match: exact "
@@ -958,26 +960,30 @@ def secrets_egress(out, binary, workdir):
         f.write("\n".join(f"./{n}" for n in hidden_names) + "\n")
     with open(os.path.join(ws, "plain.list"), "w") as f:  # 99 ordinary files of the same size
         f.write("\n".join(f"./d{i}/f{i * 500 + 1}.txt" for i in range(1, 100)) + "\n")
-    def timed_run(profile_text, script, runs=7):
-        with open(os.path.join(ws, ".interlock.toml"), "w") as f:
-            f.write(profile_text)
-        subprocess.run([binary, "profile", "trust", "--workspace", ws], env=env, capture_output=True)
-        times = []
+    def alternating(cases, runs=9):
+        """Median wall time of each (key, profile text, script), the cases taking turns in each of
+        `runs` rounds so that the machine's drift hits them alike. Profiles are passed with
+        --profile (files beside the workspace), so nothing is rewritten between runs."""
+        times = {key: [] for key, _, _ in cases}
+        paths = {}
+        for key, text, _ in cases:
+            paths[key] = os.path.join(workdir, f"profile-{key}.toml")
+            with open(paths[key], "w") as f:
+                f.write(text)
         for _ in range(runs):
-            t = time.monotonic()
-            subprocess.run([binary, "run", "--audit", "/dev/null", "--workspace", ws, "--", "sh", "-c", script],
-                           cwd=ws, env=env, capture_output=True)
-            times.append(time.monotonic() - t)
-        return sorted(times)[len(times) // 2]
+            for key, _, script in cases:
+                t = time.monotonic()
+                subprocess.run([binary, "run", "--audit", "/dev/null", "--profile", paths[key], "--workspace", ws,
+                                "--", "sh", "-c", script], cwd=ws, env=env, capture_output=True)
+                times[key].append(time.monotonic() - t)
+        return {key: sorted(v)[len(v) // 2] for key, v in times.items()}
     read_others = "find . -type f -name '*.txt' | grep -vxF -f hidden.list | xargs cat > /dev/null"
     plain = 'extends = "default"\n[secrets]\ndiscover = false\n'
     masked = plain + "[filesystem]\nhidden = [" + ", ".join(f'"{n}"' for n in hidden_names) + "]\n"
-    res["read_all_no_masks_s"] = timed_run(plain, read_others)
-    res["read_all_masks_s"] = timed_run(masked, read_others)
-    res["true_no_masks_s"] = timed_run(plain, "true")
-    res["true_masks_s"] = timed_run(masked, "true")
-    res["cat_hidden_s"] = timed_run(masked, "xargs cat < hidden.list > /dev/null")
-    res["cat_plain_s"] = timed_run(masked, "xargs cat < plain.list > /dev/null")
+    res.update(alternating([("read_all_no_masks_s", plain, read_others), ("read_all_masks_s", masked, read_others)]))
+    res.update(alternating([("true_no_masks_s", plain, "true"), ("true_masks_s", masked, "true")]))
+    res.update(alternating([("cat_hidden_s", masked, "xargs cat < hidden.list > /dev/null"),
+                            ("cat_plain_s", masked, "xargs cat < plain.list > /dev/null")]))
 
     res.update(egress_figures(binary, ws, env))
     with open(out, "w") as f:
@@ -1116,20 +1122,21 @@ def egress_figures(binary, ws, env, rounds=5, size=1 << 30):
         res["proxy_big"].append(measured(lambda: proxied("/big")[0]))
     res["direct_small"] = [direct("/small") for _ in range(30)]
     res["proxy_small"] = proxied("/small", 30)
-    # Figure 7's egress growth: the same 30 small requests with N allowlist entries, N - 1 of them
-    # fillers that never match (exact hosts, suffixes, CIDRs: each kind the matcher knows), the
-    # allowed host last.
-    res["egress_growth"] = {}
-    for n in (1, 100, 1000):
-        fillers = [(f'"host{i}.example.com:443"', f'"*.zone{i}.example.org:443"',
-                    f'"10.{i // 250 % 250}.{i % 250}.0/24:443"')[i % 3] for i in range(n - 1)]
-        entries = ", ".join(fillers + [f'"big.test:{port}"'])
-        with open(os.path.join(ws, ".interlock.toml"), "w") as f:
-            f.write(f'extends = "default"\n[secrets]\ndiscover = false\n[network]\negress = [{entries}]\n'
-                    f'hosts = {{ "big.test" = "127.0.0.1" }}\n')
-        subprocess.run([binary, "profile", "trust", "--workspace", ws], env=env, capture_output=True)
-        rows = proxied("/small", 30)
-        res["egress_growth"][str(n)] = sorted(t for t, _, _ in rows)[len(rows) // 2] if rows else None
+    # Figure 7's egress growth: small requests with N allowlist entries, N - 1 of them fillers that
+    # never match (exact hosts, suffixes, CIDRs: each kind the matcher knows), the allowed host
+    # last; 3 rounds alternating the three profiles, 30 requests each time.
+    times = {n: [] for n in (1, 100, 1000)}
+    for _ in range(3):
+        for n in times:
+            fillers = [(f'"host{i}.example.com:443"', f'"*.zone{i}.example.org:443"',
+                        f'"10.{i // 250 % 250}.{i % 250}.0/24:443"')[i % 3] for i in range(n - 1)]
+            entries = ", ".join(fillers + [f'"big.test:{port}"'])
+            with open(os.path.join(ws, ".interlock.toml"), "w") as f:
+                f.write(f'extends = "default"\n[secrets]\ndiscover = false\n[network]\negress = [{entries}]\n'
+                        f'hosts = {{ "big.test" = "127.0.0.1" }}\n')
+            subprocess.run([binary, "profile", "trust", "--workspace", ws], env=env, capture_output=True)
+            times[n] += [t for t, _, _ in proxied("/small", 30)]
+    res["egress_growth"] = {str(n): sorted(v)[len(v) // 2] if v else None for n, v in times.items()}
     relay.close()
     if kernel:
         kernel.kill()
