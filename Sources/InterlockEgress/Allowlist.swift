@@ -70,6 +70,10 @@ public struct EgressRules: Sendable {
     public let deny: [EgressEntry]
     /// `network.hosts`, plus whatever `addHosts` added.
     public private(set) var hosts: [String: IPAddress]
+    /// The name entries of each list by name and suffix: a decision costs a few lookups whatever
+    /// the number of entries (a profile may list thousands).
+    private let allowNames: NameIndex
+    private let denyNames: NameIndex
 
     public init(policy: NetworkPolicy, environment: String?, profileFile: String?) throws(EgressError) {
         try self.init(egress: policy.egress, deny: policy.deny, hosts: policy.hosts,
@@ -90,6 +94,8 @@ public struct EgressRules: Sendable {
         }
         self.allow = try parse(egress, "egress")
         self.deny = try parse(deny, "deny")
+        self.allowNames = NameIndex(allow)
+        self.denyNames = NameIndex(self.deny)
         self.environment = environment
         self.profileFile = profileFile
         self.hosts = [:]
@@ -141,12 +147,12 @@ public struct EgressRules: Sendable {
         }
         switch target {
         case .name(let name):
-            if let entry = deny.first(where: { EgressRules.matches($0, name: name, port: port, isDeny: true) }) {
-                return EgressDecision(allowed: false, rule: "deny \"\(entry.text)\"",
+            if let index = denyNames.candidates(name).first(where: { EgressRules.matchesPort(deny[$0].ports, port, isDeny: true) }) {
+                return EgressDecision(allowed: false, rule: "deny \"\(deny[index].text)\"",
                                       reason: "\(name):\(port) is denied by network.deny")
             }
-            if let entry = allow.first(where: { EgressRules.matches($0, name: name, port: port, isDeny: false) }) {
-                return EgressDecision(allowed: true, rule: "egress \"\(entry.text)\"")
+            if let index = allowNames.candidates(name).first(where: { EgressRules.matchesPort(allow[$0].ports, port, isDeny: false) }) {
+                return EgressDecision(allowed: true, rule: "egress \"\(allow[index].text)\"")
             }
             return EgressDecision(allowed: false, rule: "no matching egress entry",
                                   reason: "\(name):\(port) matches no network.egress entry")
@@ -223,11 +229,9 @@ public struct EgressRules: Sendable {
     public func allowsName(_ host: String) -> Bool {
         guard let name = HostName.normalize(host) else { return false }
         if hosts[name] != nil { return true }
-        let deniedEverywhere = deny.contains { entry in
-            EgressRules.matchesName(entry.target, name) && EgressRules.coversAllPorts(entry.ports, isDeny: true)
-        }
+        let deniedEverywhere = denyNames.candidates(name).contains { EgressRules.coversAllPorts(deny[$0].ports, isDeny: true) }
         if deniedEverywhere { return false }
-        return allow.contains { EgressRules.matchesName($0.target, name) }
+        return !allowNames.candidates(name).isEmpty
     }
 
     /// `egress to HOST:PORT is not allowed in environment 'ENV' (profile FILE)`, with `'(none)'`
@@ -241,6 +245,37 @@ public struct EgressRules: Sendable {
     }
 
     // MARK: Matching
+
+    /// One list's name entries by the exact name or the suffix they match.
+    struct NameIndex: Sendable {
+        private var exact: [String: [Int]] = [:]
+        private var suffixes: [String: [Int]] = [:]
+
+        init(_ entries: [EgressEntry]) {
+            for (index, entry) in entries.enumerated() {
+                switch entry.target {
+                case .host(let host): exact[host, default: []].append(index)
+                case .suffix(let suffix): suffixes[suffix, default: []].append(index)
+                case .network: break
+                }
+            }
+        }
+
+        /// Positions (in list order) of the entries whose name part matches `name`, whatever the
+        /// port: the name itself, and each suffix after one of its dots (`*.example.com` matches
+        /// names strictly below example.com).
+        func candidates(_ name: String) -> [Int] {
+            var found = exact[name] ?? []
+            var rest = Substring(name)
+            while let dot = rest.firstIndex(of: ".") {
+                rest = rest[rest.index(after: dot)...]
+                if let hits = suffixes[String(rest)] { found += hits }
+            }
+            return found.count > 1 ? found.sorted() : found
+        }
+    }
+
+    /// The definition `NameIndex` implements, entry by entry (kept for the tests that compare).
 
     static func matchesName(_ target: EgressEntry.Target, _ name: String) -> Bool {
         switch target {

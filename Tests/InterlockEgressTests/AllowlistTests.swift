@@ -47,6 +47,46 @@ final class AllowlistTests: XCTestCase {
         ])
     }
 
+    /// Decisions come from an index of the name entries; they must be what walking the lists
+    /// entry by entry gives (first deny that matches, else first egress entry), on overlapping
+    /// exact and suffix entries with different ports.
+    func testNameIndexAgreesWithEntryByEntryMatching() throws {
+        let labels = ["a", "b", "api", "x-y", "example", "com", "org"]
+        var egress: [String] = [], deny: [String] = []
+        var generator = SystemRandomNumberGenerator()
+        func name(_ depth: Int) -> String {
+            (0..<depth).map { _ in labels.randomElement(using: &generator) ?? "a" }.joined(separator: ".")
+        }
+        let ports = ["", ":443", ":80", ":*", ":8000-8999", ":22"]
+        for _ in 0..<300 {
+            let entry = (Bool.random(using: &generator) ? "*." : "") + name(Int.random(in: 1...3, using: &generator))
+                + (ports.randomElement(using: &generator) ?? "")
+            if Int.random(in: 0..<5, using: &generator) == 0 { deny.append(entry) } else { egress.append(entry) }
+        }
+        egress += ["10.0.0.0/8:443", "192.0.2.1"]
+        let r = try rules(egress, deny: deny)
+        for _ in 0..<3000 {
+            let host = name(Int.random(in: 1...4, using: &generator))
+            let port = [443, 80, 22, 8080, 8500, 5432].randomElement(using: &generator) ?? 443
+            let expected: (Bool, String)
+            if let entry = r.deny.first(where: { EgressRules.matches($0, name: host, port: port, isDeny: true) }) {
+                expected = (false, "deny \"\(entry.text)\"")
+            } else if let entry = r.allow.first(where: { EgressRules.matches($0, name: host, port: port, isDeny: false) }) {
+                expected = (true, "egress \"\(entry.text)\"")
+            } else {
+                expected = (false, "no matching egress entry")
+            }
+            let decision = r.decide(host: host, port: port)
+            XCTAssertEqual(decision.allowed, expected.0, "\(host):\(port)")
+            XCTAssertEqual(decision.rule, expected.1, "\(host):\(port)")
+            let deniedEverywhere = r.deny.contains {
+                EgressRules.matchesName($0.target, host) && EgressRules.coversAllPorts($0.ports, isDeny: true)
+            }
+            let named = !deniedEverywhere && r.allow.contains { EgressRules.matchesName($0.target, host) }
+            XCTAssertEqual(r.allowsName(host), named, host)
+        }
+    }
+
     func testDenyOverridesAndBareDenyCoversEveryPort() throws {
         let r = try rules(["*.example.com:*", "10.0.0.0/8:*"], deny: ["*.prod.example.com", "admin.example.com:22", "10.9.0.0/16"])
         assertTable(r, [
