@@ -276,7 +276,6 @@ public struct EgressRules: Sendable {
     }
 
     /// The definition `NameIndex` implements, entry by entry (kept for the tests that compare).
-
     static func matchesName(_ target: EgressEntry.Target, _ name: String) -> Bool {
         switch target {
         case .host(let host): return host == name
