@@ -146,13 +146,7 @@ final class SecretsGuard: @unchecked Sendable {
         for thread in threads { pthread_join(thread, nil) }
         threads = []
         return state.withLock { s in
-            for (path, count) in s.refusals.sorted(by: { $0.key < $1.key }) where count > SyscallAuditor.fullRecords {
-                guard var aggregate = s.samples[path] else { continue }
-                aggregate.time = AuditClock.now()
-                aggregate.count = count - SyscallAuditor.fullRecords
-                aggregate.detail.append(("aggregate", .string("identical refusals after the first \(SyscallAuditor.fullRecords), counted")))
-                log?.append(aggregate)
-            }
+            RefusalAggregates.write(counts: s.refusals, samples: s.samples, what: "refusals", to: log)
             s.samples = [:]
             return s.refusals
         }

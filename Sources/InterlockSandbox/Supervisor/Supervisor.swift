@@ -327,6 +327,19 @@ public final class Supervisor {
             line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
             return nil
         }
+        // A mount namespace made inside copies the mounts without their marks. A profile that grants
+        // that (or learn mode, which lets refused calls run) chose it: said at start, never silent.
+        let grants = ["unshare", "clone"].filter { call in
+            if case .allowed = plan.syscallRules.evaluate(syscall: call, arguments: [Self.newMountNamespace, 0, 0, 0, 0, 0]) {
+                return true
+            }
+            return plan.syscallRules.mode == .learn
+        }
+        if let call = grants.first {
+            var line = "interlock: warning: this run lets the sandbox create mount namespaces (\(call)\(plan.syscallRules.mode == .learn ? ", learn mode" : "")); "
+                + "files opened inside one are judged against the secrets view of the start only\n"
+            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        }
         do {
             return try SecretsGuard(judge: judge, sandbox: runID, log: audit, fault: Self.testFault == "secrets-guard")
         } catch {
@@ -349,13 +362,7 @@ public final class Supervisor {
     /// Aggregate records for refusals beyond the first `fullRecords` of a target.
     private func writeConnectionAggregates() {
         let (counts, samples) = refusedConnections.state.withLock { ($0.counts, $0.samples) }
-        for (key, count) in counts.sorted(by: { $0.key < $1.key }) where count > SyscallAuditor.fullRecords {
-            guard var record = samples[key] else { continue }
-            record.time = AuditClock.now()
-            record.count = count - SyscallAuditor.fullRecords
-            record.detail.append(("aggregate", .string("identical refusals after the first \(SyscallAuditor.fullRecords), counted")))
-            audit?.append(record)
-        }
+        RefusalAggregates.write(counts: counts, samples: samples, what: "refusals", to: audit)
     }
 
     /// TLS inspection (request rules, credential broker, approvals), when the profile asks for it.
@@ -440,6 +447,9 @@ public final class Supervisor {
 
     /// Answers a notified call the way the rules say. The filter only notifies calls the rules
     /// refuse; should the two ever disagree, the call is refused (fail closed).
+    /// CLONE_NEWNS | CLONE_NEWUSER (not exported by Swift's Glibc module).
+    static let newMountNamespace: UInt64 = 0x0002_0000 | 0x1000_0000
+
     static func decider(_ rules: SyscallRuleSet) -> SyscallAuditor.Decide {
         { _, number, arguments in
             let rule: SyscallRule
