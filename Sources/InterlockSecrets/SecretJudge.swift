@@ -102,13 +102,17 @@ public struct SecretJudge: @unchecked Sendable {
     /// The same judge with the content-scan cache loaded (once per thread that judges: loading
     /// reads the whole cache file).
     public func loadingCache() -> SecretJudge {
-        guard let cachePath else { return self }
         var copy = self
+        copy.cacheLoaded = true
+        guard let cachePath else { return copy }
         copy.check = EntryCheck(rules: rules, cache: ScanCache.load(path: cachePath, fingerprint: rules.fingerprint,
                                                                    workspaceHash: Hash.fnv1a(Array(workspace.utf8))),
                                 racyBefore: 0)
         return copy
     }
+
+    /// Whether `loadingCache` made this judge (whether or not a cache file was there).
+    public private(set) var cacheLoaded = false
 
     /// Bytes a judge needs to read one file's content (`verdict`'s buffer).
     public var bufferSize: Int { rules.settings.maxFileSize + 1 }

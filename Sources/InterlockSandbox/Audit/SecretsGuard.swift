@@ -28,6 +28,8 @@ final class SecretsGuard: @unchecked Sendable {
     private let fault: Bool
     private var threads: [pthread_t] = []
     private let stopping = Atomic<Bool>(false)
+    /// The judge with the scan cache loaded, once the walk has loaded it.
+    private let cachedJudge = Mutex<SecretJudge?>(nil)
     /// Files the walk ahead of the command marks at most: each ignore mark pins its inode in memory.
     static let premarkLimit = 100_000
 
@@ -138,7 +140,7 @@ final class SecretsGuard: @unchecked Sendable {
         init(_ run: @escaping () -> Void) { self.run = run }
     }
 
-    /// Stops the thread, writes aggregate records, and returns the refusals per path (exact).
+    /// Stops the threads (the walk at its next file), writes aggregate records, and returns the refusals per path (exact).
     func finish() -> [String: Int] {
         stopping.store(true, ordering: .relaxed)
         var byte: UInt8 = 0
@@ -153,7 +155,9 @@ final class SecretsGuard: @unchecked Sendable {
     }
 
     private func loop(onFailure: @Sendable (String) -> Void) {
-        let judge = judge.loadingCache()
+        // The scan cache is loaded once, by the walk, and used here once it is: the command's
+        // first opens (its executable, its libraries) need no content and do not wait for it.
+        var judge = judge
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: judge.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         var events = [il_guard_event](repeating: il_guard_event(), count: 64)
@@ -164,6 +168,7 @@ final class SecretsGuard: @unchecked Sendable {
                 return fail("poll: \(String(cString: strerror(errno)))", onFailure)
             }
             if fds[1].revents != 0 { return }
+            if judge.cacheLoaded == false, let loaded = cachedJudge.withLock({ $0 }) { judge = loaded }
             let n = events.withUnsafeMutableBufferPointer { il_guard_read(fd, $0.baseAddress, Int32($0.count)) }
             if n < 0 { return fail("read its events: \(String(cString: strerror(errno)))", onFailure) }
             for event in events.prefix(Int(n)) {
@@ -232,7 +237,14 @@ final class SecretsGuard: @unchecked Sendable {
     /// Walks the workspace ahead of the command (host paths: no events), judging each regular
     /// file from the scan cache where it can and marking the clean ones.
     private func premark() {
+        // Opportunistic: it starts once the command has run for a tenth of a second (short
+        // commands, `git status`, open few files and would only pay for the walk) and runs on CPU
+        // time the command leaves idle. A file it has not reached is judged when opened.
+        var stopped = pollfd(fd: stop[0], events: Int16(POLLIN), revents: 0)
+        if poll(&stopped, 1, 100) != 0 { return }
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)  // 0: this thread, on Linux
         let judge = judge.loadingCache()
+        cachedJudge.withLock { $0 = judge }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: judge.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         var stack = [judge.workspace]
@@ -246,7 +258,7 @@ final class SecretsGuard: @unchecked Sendable {
             // mostly meets files already judged rather than racing the walk from the other end.
             var subdirectories: [String] = []
             defer { stack += subdirectories.reversed() }
-            while let entry = readdir(dir) {
+            while let entry = readdir(dir), !stopping.load(ordering: .relaxed) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
                 if name == "." || name == ".." { continue }
                 let type = entry.pointee.d_type
