@@ -83,31 +83,38 @@ extension WorkspaceSweep {
             self.device = device
         }
 
-        /// Takes `fd` (closes it); `mode` is the directory's.
+        /// Takes `fd` (closes it); `mode` is the directory's. The hot loop: one fstatat per
+        /// entry, and a Swift string only for directories and what the run wrote.
         mutating func directory(_ fd: Int32, components: [String], mode: mode_t) {
             guard let dir = fdopendir(fd) else { close(fd); return }
             defer { closedir(dir) }
-            var names: [String] = []
+            // In a hooks directory the run changed, old entries may have been moved in with it.
+            let hooksWritten = components.last == "hooks" && sweep.written(fd)
             while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            let isGit = components.last == ".git" || Self.looksLikeGitDirectory(names)
-            for name in names {
                 var st = stat()
-                guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_dev == device else { continue }
-                let path = components + [name]
-                if sweep.written(st) { privilege(fd, name, path, st, parentMode: mode) }
-                if protected(fd, name, path, st, inGitDirectory: isGit) { continue }
-                guard st.st_mode & S_IFMT == S_IFDIR else { continue }
-                guard let child = open(fd, name, st) else {
-                    let why = String(cString: strerror(errno))
-                    findings.append(Finding(path: sweep.patterns.workspace + "/" + path.joined(separator: "/"),
-                                            action: "unchecked", what: "a directory the sweep could not open (\(why))"))
-                    continue
+                let name: String? = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+                    let bytes = raw.bindMemory(to: CChar.self)
+                    guard let p = bytes.baseAddress, !(p[0] == 0x2e && (p[1] == 0 || (p[1] == 0x2e && p[2] == 0))),
+                          fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_dev == device else { return nil }
+                    let wanted = st.st_mode & S_IFMT == S_IFDIR || hooksWritten || sweep.written(st)
+                    return wanted ? String(cString: p) : nil
                 }
-                directory(child, components: path, mode: st.st_mode)
+                guard let name else { continue }
+                visit(fd, name, components + [name], st, parentMode: mode)
             }
+        }
+
+        mutating func visit(_ fd: Int32, _ name: String, _ path: [String], _ st: stat, parentMode: mode_t) {
+            if sweep.written(st) { privilege(fd, name, path, st, parentMode: parentMode) }
+            if protected(fd, name, path, st) { return }
+            guard st.st_mode & S_IFMT == S_IFDIR else { return }
+            guard let child = open(fd, name, st) else {
+                let why = String(cString: strerror(errno))
+                findings.append(Finding(path: sweep.patterns.workspace + "/" + path.joined(separator: "/"),
+                                        action: "unchecked", what: "a directory the sweep could not open (\(why))"))
+                return
+            }
+            directory(child, components: path, mode: st.st_mode)
         }
 
         /// A subdirectory; one the sandbox made unreadable to its owner is given u+rwx first.
@@ -118,12 +125,6 @@ extension WorkspaceSweep {
                 child = openat(fd, name, flags)
             }
             return child >= 0 ? child : nil
-        }
-
-        /// HEAD with objects and refs, or HEAD with commondir (a worktree's): what git accepts.
-        static func looksLikeGitDirectory(_ names: [String]) -> Bool {
-            let set = Set(names)
-            return set.contains("HEAD") && ((set.contains("objects") && set.contains("refs")) || set.contains("commondir"))
         }
 
         mutating func privilege(_ fd: Int32, _ name: String, _ path: [String], _ st: stat, parentMode: mode_t) {
@@ -147,8 +148,8 @@ extension WorkspaceSweep {
         }
 
         /// Quarantines `name` if it is a protected path the run wrote; true if it was moved.
-        mutating func protected(_ fd: Int32, _ name: String, _ path: [String], _ st: stat, inGitDirectory: Bool) -> Bool {
-            guard let reason = sweep.reason(fd, name, path, st, inGitDirectory: inGitDirectory) else { return false }
+        mutating func protected(_ fd: Int32, _ name: String, _ path: [String], _ st: stat) -> Bool {
+            guard let reason = sweep.reason(fd, name, path, st) else { return false }
             let full = sweep.patterns.workspace + "/" + path.joined(separator: "/")
             if let moved = Quarantine.move(fd, name, st, to: sweep.quarantine + "/" + path.joined(separator: "/")) {
                 findings.append(Finding(path: full, action: "quarantined", what: reason, movedTo: moved))
@@ -162,15 +163,14 @@ extension WorkspaceSweep {
     }
 
     /// Why the entry must leave the workspace, or nil.
-    func reason(_ fd: Int32, _ name: String, _ path: [String], _ st: stat, inGitDirectory: Bool) -> String? {
+    func reason(_ fd: Int32, _ name: String, _ path: [String], _ st: stat) -> String? {
         let type = st.st_mode & S_IFMT
-        if inGitDirectory {
+        if name == "config" || name == "config.worktree", written(st), isGitDirectory(path.dropLast()) {
             // Direct children of the git directory.
-            if name == "config" || name == "config.worktree", type == S_IFREG, written(st),
-               let key = GitConfigCheck.dangerousKey(in: Self.text(fd, name)) {
+            if type == S_IFREG, let key = GitConfigCheck.dangerousKey(in: Self.text(fd, name)) {
                 return "a git config written by the run sets \(key), which runs commands"
             }
-            if name == "config" || name == "config.worktree", type == S_IFLNK, written(st) {
+            if type == S_IFLNK {
                 return "a git config replaced by a symlink during the run"
             }
         }
