@@ -202,6 +202,7 @@ def test_protected_paths_at_any_depth_are_refused_and_recorded(run, workspace, a
     make_repo(library)
     make_repo(workspace, submodule_from=library)
     make_repo(os.path.join(workspace, "nested"))
+    git(workspace, "init", "-q", "--bare", "bare.git")
     attempts = {
         "claude": "mkdir -p .claude && echo '{\"hooks\":{}}' > .claude/settings.json",
         "claude-local": "mkdir -p deep/a/.claude && echo '{}' > deep/a/.claude/settings.local.json",
@@ -215,6 +216,10 @@ def test_protected_paths_at_any_depth_are_refused_and_recorded(run, workspace, a
         "module-config": "git -C lib config core.hooksPath /tmp",
         "nested-hook-ln": "echo x > evil && ln -s ../../../evil nested/.git/hooks/post-merge",
         "nested-hook-mv": "echo x > evil2 && mv evil2 nested/.git/hooks/pre-push",
+        "worktree-config": "git worktree add -q wt && echo '[core]' > .git/worktrees/wt/config.worktree",
+        "separate-gitdir-hook": "git init -q --separate-git-dir=$PWD/sepgit sep && printf x > sepgit/hooks/post-checkout",
+        "bare-hook": "printf '#!/bin/sh\\n' > bare.git/hooks/pre-receive",
+        "bare-config": "git --git-dir=bare.git config core.sshCommand 'touch /tmp/pwned'",
     }
     script = "; ".join(f"( {cmd} ); echo {name}=$?" for name, cmd in attempts.items())
     r = sandbox(run, workspace, audit, script)
@@ -222,14 +227,19 @@ def test_protected_paths_at_any_depth_are_refused_and_recorded(run, workspace, a
         assert f"{name}=0" not in r.stdout, f"{name} got through:\n{r.stdout}\n{r.stderr}"
     for path in [".claude/settings.json", "deep/a/.claude/settings.local.json", ".vscode/tasks.json",
                  ".github/workflows/x.yml", "a/b/.envrc", "nested/.git/hooks/pre-commit", "nested/.git/info/attributes",
-                 ".git/modules/lib/hooks/post-checkout", "nested/.git/hooks/post-merge", "nested/.git/hooks/pre-push"]:
+                 ".git/modules/lib/hooks/post-checkout", "nested/.git/hooks/post-merge", "nested/.git/hooks/pre-push",
+                 ".git/worktrees/wt/config.worktree", "sepgit/hooks/post-checkout", "bare.git/hooks/pre-receive"]:
         assert not os.path.lexists(os.path.join(workspace, path)), path
+    assert os.path.exists(os.path.join(workspace, "wt/README")), "git worktree add failed"
+    assert "sshCommand" not in open(os.path.join(workspace, "bare.git/config")).read()
     assert "fsmonitor" not in open(os.path.join(workspace, "nested/.git/config")).read()
     assert "hooksPath" not in open(os.path.join(workspace, ".git/modules/lib/config")).read()
     denied = [x for x in read_audit(audit) if x.get("kind") == "file" and x.get("action") == "deny"]
     paths = {x["detail"]["path"] for x in denied}
     for path in [".claude/settings.json", ".vscode/tasks.json", ".github/workflows/x.yml", "a/b/.envrc",
-                 "nested/.git/hooks/pre-commit", ".git/modules/lib/hooks/post-checkout", "nested/.git/hooks/post-merge"]:
+                 "nested/.git/hooks/pre-commit", ".git/modules/lib/hooks/post-checkout", "nested/.git/hooks/post-merge",
+                 ".git/worktrees/wt/config.worktree", "sepgit/hooks/post-checkout", "bare.git/hooks/pre-receive",
+                 "bare.git/config"]:
         full = os.path.join(workspace, path)
         assert any(full == p or full.startswith(p + "/") for p in paths), (path, sorted(paths))
     assert "Read-only file system" in r.stderr

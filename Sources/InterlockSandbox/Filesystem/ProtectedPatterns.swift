@@ -6,7 +6,7 @@ import CInterlock
 /// The protected list (`profiles/data/protected.toml`) applied at any depth of the workspace,
 /// to paths that exist and to paths not yet created: `sub/.claude/settings.json`, `a/.envrc`,
 /// and the hooks, config and info of every git directory (`sub/.git`, `.git/modules/NAME`,
-/// `.git/worktrees/NAME`).
+/// `.git/worktrees/NAME`, and any directory git accepts as one: bare, or `--separate-git-dir`).
 ///
 /// A git directory the run itself created (`git init`, `git clone`, `git submodule add`) may
 /// receive what git writes there: its `config`, `info/exclude`, the `hooks` directory and its
@@ -92,9 +92,26 @@ public struct ProtectedPatterns: Sendable {
         return nil
     }
 
+    /// A git directory not named `.git` (bare, or one a `.git` file or `--separate-git-dir`
+    /// points to): the first component that is a part and whose parent git accepts as a git
+    /// directory. Looks at the filesystem, so only for paths that name a part.
+    func locateUnnamedGit(_ c: [String]) -> (location: Location, reason: String)? {
+        for (i, part) in c.enumerated() where Self.gitParts.contains(part) {
+            guard let reason = gitReasons[part], Self.isGitDirectory(workspace + "/" + c[..<i].joined(separator: "/")) else { continue }
+            return (.git(gitdir: Array(c[..<i]), part: part, rest: Array(c[(i + 1)...])), reason)
+        }
+        return nil
+    }
+
+    /// HEAD with objects and refs, or with commondir (a worktree's): what git accepts.
+    static func isGitDirectory(_ path: String) -> Bool {
+        access(path + "/HEAD", F_OK) == 0
+            && ((access(path + "/objects", F_OK) == 0 && access(path + "/refs", F_OK) == 0) || access(path + "/commondir", F_OK) == 0)
+    }
+
     /// Why writing `path` (absolute, resolved as CallerPath does) is refused; nil if it is not.
     func refusal(_ path: String) -> String? {
-        guard let c = components(path), let (location, reason) = locate(c) else { return nil }
+        guard let c = components(path), let (location, reason) = locate(c) ?? locateUnnamedGit(c) else { return nil }
         switch location {
         case .git(let gitdir, let part, let rest):
             if isNew(gitdir), Self.allowedInNewGitDirectory(part: part, rest: rest) { return nil }

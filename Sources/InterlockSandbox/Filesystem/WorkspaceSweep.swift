@@ -194,10 +194,7 @@ extension WorkspaceSweep {
 
     /// Whether the workspace directory `c` is a git directory (a `.git`, or what git accepts as one).
     func isGitDirectory(_ c: ArraySlice<String>) -> Bool {
-        if c.last == ".git" { return true }
-        let base = patterns.workspace + "/" + c.joined(separator: "/")
-        return access(base + "/HEAD", F_OK) == 0
-            && ((access(base + "/objects", F_OK) == 0 && access(base + "/refs", F_OK) == 0) || access(base + "/commondir", F_OK) == 0)
+        c.last == ".git" || ProtectedPatterns.isGitDirectory(patterns.workspace + "/" + c.joined(separator: "/"))
     }
 
     /// The first 1 MiB of a file in `fd` (configs are small; a bigger one is judged by its start).
