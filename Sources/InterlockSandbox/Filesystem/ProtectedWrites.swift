@@ -100,7 +100,7 @@ public struct ProtectedWrites: Sendable {
             if let p = absent.first(where: { PathResolution.contains($0.path, path) }) {
                 return Hit(path: path, reason: p.reason, rule: p.rule, protection: "absent at start; creating it is refused")
             }
-            if let reason = patterns.refusal(path) {
+            if let reason = patterns.refusal(path, syscall: syscall) {
                 return Hit(path: path, reason: reason, rule: "protected: \(path)", protection: "protected at any depth")
             }
         }

@@ -174,6 +174,9 @@ extension WorkspaceSweep {
                 return "a git config replaced by a symlink during the run"
             }
         }
+        if type == S_IFLNK, ["hooks", "info"].contains(name), written(st), isGitDirectory(path.dropLast()) {
+            return "a git \(name) directory replaced by a symlink during the run"
+        }
         if path.count >= 2, type != S_IFDIR {
             let parent = path[path.count - 2]
             // A hook written, or moved in with its directory (the directory's ctime).
