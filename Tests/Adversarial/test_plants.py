@@ -338,3 +338,31 @@ def test_unprotect_takes_an_entry_off_at_every_depth(run, workspace, audit):
     assert os.path.exists(os.path.join(workspace, "sub/.vscode/tasks.json"))
     assert os.path.exists(os.path.join(workspace, ".vscode/tasks.json"))
     assert "quarantined" not in r.stderr, r.stderr
+
+
+GIT_CONFIGS = {
+    # name: (text appended to a new repository's config, dangerous)
+    "alias-shell": ('[alias]\n\tst = "!sh -c evil"\n', True),
+    "header-and-key-on-one-line": ("[core] fsmonitor = evil\n", True),
+    "continued-value-hides-a-section": ("[alias]\n\tx = y \\\n[core]\n\tst = !evil\n", True),
+    "comment-does-not-continue": ("[user]\n\tname = a ; note \\\n[core]\n\thooksPath = /tmp\n", True),
+    "include-if": ('[includeIf "gitdir:/"]\n\tpath = /tmp/evil\n', True),
+    "credential-helper-per-url": ('[credential "https://x"]\n\thelper = !evil\n', True),
+    "trailer-command": ('[trailer "x"]\n\tcommand = evil\n', True),
+    "ext-remote": ('[remote "o"]\n\turl = ext::sh -c evil\n', True),
+    "old-subsection-syntax": ("[diff.x]\n\ttextconv = evil\n", True),
+    "ordinary": ('[user]\n\tname = A\n[remote "origin"]\n\turl = /tmp/x\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n'
+                 '[branch "main"]\n\tremote = origin\n', False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GIT_CONFIGS))
+def test_a_git_config_the_run_wrote_is_quarantined_when_it_runs_commands(run, workspace, audit, name):
+    text, dangerous = GIT_CONFIGS[name]
+    with open(os.path.join(workspace, "addition"), "w") as f:
+        f.write(text)
+    r = sandbox(run, workspace, audit, "git init -q r && cat addition >> r/.git/config && echo ok")
+    assert "ok" in r.stdout, r.stderr
+    config = os.path.join(workspace, "r/.git/config")
+    assert os.path.exists(config) != dangerous, (name, r.stderr)
+    assert ("quarantined " + config in r.stderr) == dangerous, r.stderr

@@ -11,12 +11,13 @@ enum GitConfigCheck {
     ]
     /// Sections whose every key (with a subsection or not) runs or selects a command.
     static let sections: Set<String> = [
-        "filter", "includeif", "pager", "browser", "man", "difftool", "mergetool", "protocol",
+        "filter", "includeif", "pager", "browser", "man", "difftool", "mergetool", "protocol", "hook", "sendemail",
     ]
     /// `section.*.key` keys.
     static let subsectionKeys: Set<String> = [
         "diff.textconv", "diff.command", "merge.driver", "credential.helper", "gpg.program",
-        "remote.uploadpack", "remote.receivepack", "remote.proxy",
+        "remote.uploadpack", "remote.receivepack", "remote.proxy", "gpg.defaultkeycommand", "trailer.command",
+        "trailer.cmd",
     ]
 
     /// The first dangerous `section.key` of a config file's text, or nil when there is none.
