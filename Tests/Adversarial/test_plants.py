@@ -366,3 +366,16 @@ def test_a_git_config_the_run_wrote_is_quarantined_when_it_runs_commands(run, wo
     config = os.path.join(workspace, "r/.git/config")
     assert os.path.exists(config) != dangerous, (name, r.stderr)
     assert ("quarantined " + config in r.stderr) == dangerous, r.stderr
+
+
+def test_quarantine_inside_the_workspace_is_not_swept_again(run, workspace, audit):
+    """Workspace = home: the quarantine lies inside the workspace, and must not be swept."""
+    env = sandbox_env({"HOME": workspace})
+    env.pop("XDG_STATE_HOME", None)
+    r = run(["run", "--audit", audit, "--", "sh", "-c", "git init -q r && git -C r config core.pager evil"], workspace,
+            env=env)
+    assert r.returncode == 0, r.stderr
+    quarantined = [x for x in read_audit(audit) if x.get("action") == "quarantined"]
+    assert len(quarantined) == 1, quarantined
+    moved = quarantined[0]["detail"]["moved_to"]
+    assert moved.startswith(os.path.join(workspace, ".local/state/interlock/quarantine/")) and os.path.exists(moved)

@@ -21,7 +21,8 @@ import InterlockAudit
 public struct WorkspaceSweep {
     public struct Finding: Sendable {
         public var path: String
-        /// `cleared` or `quarantined`.
+        /// `cleared`, `quarantined`; `removed` when the quarantine could not take it, `left`
+        /// when neither worked, `unchecked` for a directory the sweep could not open.
         public var action: String
         public var what: String
         /// Where a quarantined file went.
@@ -30,10 +31,21 @@ public struct WorkspaceSweep {
 
     let patterns: ProtectedPatterns
     let quarantine: String
+    /// Interlock's state directory, when the workspace holds it (workspace = home): read-only
+    /// inside, and where quarantined files go, so never swept.
+    let stateDirectory: [String]?
 
     public init(plan: MountPlan, runStart: timespec, quarantine: String) {
         patterns = ProtectedPatterns(entries: plan.protectedList, workspace: plan.workspace, runStart: runStart)
         self.quarantine = quarantine
+        let state = String(quarantine.split(separator: "/", omittingEmptySubsequences: false).dropLast(2).joined(separator: "/"))
+        stateDirectory = patterns.components(Self.resolved(state))
+    }
+
+    static func resolved(_ path: String) -> String {
+        guard let real = realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
     }
 
     /// `$XDG_STATE_HOME/interlock/quarantine/RUN` of the supervisor's (the invoking user's) environment.
@@ -105,6 +117,7 @@ extension WorkspaceSweep {
         }
 
         mutating func visit(_ fd: Int32, _ name: String, _ path: [String], _ st: stat, parentMode: mode_t) {
+            if path == sweep.stateDirectory { return }
             if sweep.written(st) { privilege(fd, name, path, st, parentMode: parentMode) }
             if protected(fd, name, path, st) { return }
             guard st.st_mode & S_IFMT == S_IFDIR else { return }
