@@ -379,3 +379,16 @@ def test_quarantine_inside_the_workspace_is_not_swept_again(run, workspace, audi
     assert len(quarantined) == 1, quarantined
     moved = quarantined[0]["detail"]["moved_to"]
     assert moved.startswith(os.path.join(workspace, ".local/state/interlock/quarantine/")) and os.path.exists(moved)
+
+
+def test_the_sweep_clears_bits_that_got_through(run, workspace, audit):
+    """Learn mode lets refused calls run: what it let through is the sweep's to clear."""
+    r = run(["run", "--learn", "--audit", audit, "--", "sh", "-c",
+             "echo x > s && chmod 4755 s && mkdir d && chmod 2775 d && ls -ld s d"], workspace, env=sandbox_env())
+    assert r.returncode == 0, r.stderr
+    assert "-rwsr-xr-x" in r.stdout and "drwxrwsr-x" in r.stdout, r.stdout  # set during the run
+    assert privileged_files(workspace) == []
+    cleared = {x["detail"]["path"]: x["detail"]["what"] for x in read_audit(audit)
+               if x.get("kind") == "file" and x.get("action") == "cleared"}
+    assert cleared == {os.path.join(workspace, "s"): "setuid bit", os.path.join(workspace, "d"): "setgid bit"}, cleared
+    assert "cleared " + os.path.join(workspace, "s") in r.stderr and "swept after the run" in r.stderr, r.stderr
