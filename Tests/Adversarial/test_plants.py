@@ -392,3 +392,22 @@ def test_the_sweep_clears_bits_that_got_through(run, workspace, audit):
                if x.get("kind") == "file" and x.get("action") == "cleared"}
     assert cleared == {os.path.join(workspace, "s"): "setuid bit", os.path.join(workspace, "d"): "setgid bit"}, cleared
     assert "cleared " + os.path.join(workspace, "s") in r.stderr and "swept after the run" in r.stderr, r.stderr
+
+
+def test_a_clone_made_during_the_run_checks_out_and_its_protected_files_leave_at_the_end(run, workspace, audit):
+    source = os.path.join(workspace, "src")
+    os.makedirs(os.path.join(source, ".github/workflows"))
+    with open(os.path.join(source, ".github/workflows/ci.yml"), "w") as f:
+        f.write("on: push\n")
+    make_repo(source)
+    git(source, "add", "-A")
+    git(source, "commit", "-qm", "ci")
+    r = sandbox(run, workspace, audit,
+                "set -e; git clone -q src dst; cat dst/.github/workflows/ci.yml;"
+                " git init -q fresh; mkdir fresh/.claude; echo '{\"hooks\":{}}' > fresh/.claude/settings.json; echo done")
+    assert r.returncode == 0 and "on: push" in r.stdout and "done" in r.stdout, r.stdout + r.stderr
+    quarantined = sorted(x["detail"]["path"] for x in read_audit(audit) if x.get("action") == "quarantined")
+    assert quarantined == [os.path.join(workspace, "dst/.github/workflows/ci.yml"),
+                           os.path.join(workspace, "fresh/.claude/settings.json")], quarantined
+    assert os.path.exists(os.path.join(workspace, "dst/README"))
+    assert not os.path.exists(os.path.join(workspace, "fresh/.claude/settings.json"))

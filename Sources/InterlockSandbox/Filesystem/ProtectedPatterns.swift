@@ -10,10 +10,11 @@ import CInterlock
 ///
 /// A git directory the run itself created (`git init`, `git clone`, `git submodule add`) may
 /// receive what git writes there: its `config`, `info/exclude`, the `hooks` directory and its
-/// `*.sample` files (git never runs those), and the repository's `.gitmodules`. Its config is
-/// then checked at the end of the run (`WorkspaceSweep`). "Created by the run" is the
-/// directory's birth time (statx) at or after the run started; without a birth time it counts
-/// as existing, and those writes are refused.
+/// `*.sample` files (git never runs those). Its config is then checked at the end of the run
+/// (`WorkspaceSweep`). Its work tree may hold the list's other entries while the run lasts
+/// (`git clone` checks out `.github/workflows`); the sweep quarantines all but `.gitmodules`.
+/// "Created by the run" is the directory's birth time (statx) at or after the run started;
+/// without a birth time it counts as existing, and those writes are refused.
 public struct ProtectedPatterns: Sendable {
     /// Where a path sits in the protected list.
     enum Location: Equatable {
@@ -115,10 +116,22 @@ public struct ProtectedPatterns: Sendable {
         switch location {
         case .git(let gitdir, let part, let rest):
             if isNew(gitdir), Self.allowedInNewGitDirectory(part: part, rest: rest, syscall: syscall) { return nil }
-        case .entry(let index, let entry):
-            if entry == ".gitmodules", isNew(Array(c[..<index]) + [".git"]) { return nil }
+        case .entry(let index, _):
+            // A repository the run created (`git clone` checking out `.github/workflows`): its
+            // work tree may hold them during the run; the sweep quarantines them at the end.
+            if inNewRepository(Array(c[..<index])) { return nil }
         }
         return reason
+    }
+
+    /// Whether the nearest repository holding directory `c` (a `.git` in it or above it, in the
+    /// workspace) was created during the run.
+    func inNewRepository(_ c: [String]) -> Bool {
+        for j in stride(from: c.count, through: 0, by: -1) {
+            let dotGit = Array(c[..<j]) + [".git"]
+            if access(workspace + "/" + dotGit.joined(separator: "/"), F_OK) == 0 { return isNew(dotGit) }
+        }
+        return false
     }
 
     /// What git itself writes into a git directory it creates. `hooks` and `info` themselves

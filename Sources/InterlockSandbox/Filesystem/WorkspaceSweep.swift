@@ -202,7 +202,7 @@ extension WorkspaceSweep {
         }
         guard type != S_IFDIR, written(st), let (location, why) = patterns.locate(path) else { return nil }
         if case .entry(let index, let entry) = location {
-            if entry == ".gitmodules", patterns.isNew(Array(path[..<index]) + [".git"]) { return nil }
+            if entry == ".gitmodules", patterns.inNewRepository(Array(path[..<index])) { return nil }
             return why
         }
         return nil
