@@ -255,10 +255,14 @@ fig3() {
     say "3. git status ($R3 runs each, alternating)"
     (cd "$T/repo" && hf "$R/fig3-git.json" "$R3" 1 "$W3" 1 \
         -n "bare" "git status" -n "inside" "$BIN run -- git status" \
-        -n "inside, no [limits] (no cgroup)" "$BIN run --profile $T/nolimits.toml --workspace $T/repo -- git status")
+        -n "inside, no [limits] (no cgroup)" "$BIN run --profile $T/nolimits.toml --workspace $T/repo -- git status" \
+        -n "inside, via env (secrets guard on)" "env INTERLOCK_TEST_FAULT=none $BIN run -- git status" \
+        -n "inside, via env, secrets guard off" "env INTERLOCK_TEST_FAULT=no-secrets-guard $BIN run -- git status")
     say "3. python compileall ($R3H runs each, alternating)"
     (cd "$T/py" && hf "$R/fig3-py.json" "$R3H" 1 1 0 \
-        -n "bare" "$PY -m compileall -q -f src" -n "inside" "$BIN run -- $PY -m compileall -q -f src")
+        -n "bare" "$PY -m compileall -q -f src" -n "inside" "$BIN run -- $PY -m compileall -q -f src" \
+        -n "inside, via env (secrets guard on)" "env INTERLOCK_TEST_FAULT=none $BIN run -- $PY -m compileall -q -f src" \
+        -n "inside, via env, secrets guard off" "env INTERLOCK_TEST_FAULT=no-secrets-guard $BIN run -- $PY -m compileall -q -f src")
     say "3. C build ($R3C runs each, alternating)"
     (cd "$T/c" && hf "$R/fig3-c.json" "$R3C" 1 1 0 --prepare "make -s clean" \
         -n "bare" "make -s -j2" -n "inside" "$BIN run -- make -s -j2")

@@ -34,6 +34,7 @@ public struct HostReport: Sendable {
                             detail: fan < 0 ? "not available: hidden paths stay hidden, but opens of them are not recorded"
                                 : notificationOnly == 0 ? "permission events: every open of a hidden path is recorded with its process"
                                 : "notifications: every open of a hidden path is recorded; the kernel names the opening process only to root, so records name it when it still holds the file"))
+        checks.append(Self.liveSecretsCheck(discover: policy.secrets.discover))
         let landlock = il_landlock_abi()
         checks.append(Check(name: "landlock", ok: landlock > 0, required: false,
                             detail: landlock > 0 ? "ABI \(landlock)" : "not available"))
@@ -89,5 +90,29 @@ extension String {
 
     func replacingOccurrences(of target: String, with replacement: String) -> String {
         split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+extension HostReport {
+    /// Unprivileged runs' residual risk, in the words `doctor` and the run banner use.
+    public static let startTimeOnlySecrets = "fixed at start: this run is unprivileged, and the kernel holds opens for a "
+        + "supervisor only with CAP_SYS_ADMIN (fanotify permission events), so a credential that appears on the host during "
+        + "the run (a CLI login, a file renamed over a hidden one, a token written into a file) is readable inside until the "
+        + "next run; run Interlock as root (sudo) to keep the view current"
+
+    static func liveSecretsCheck(discover: Bool) -> Check {
+        guard discover else {
+            return Check(name: "live secrets view", ok: true, required: false, detail: "secret discovery is off in this profile")
+        }
+        guard geteuid() == 0 else {
+            return Check(name: "live secrets view", ok: false, required: false, detail: startTimeOnlySecrets)
+        }
+        let fan = il_guard_open()
+        let detail = fan >= 0
+            ? "kept current for the whole run: every open and read through the sandbox is judged against the secret rules"
+            : "cannot hold opens (fanotify permission events: \(String(cString: strerror(errno)))): root-invoked runs refuse to start; "
+              + "the kernel needs CONFIG_FANOTIFY_ACCESS_PERMISSIONS, or set [secrets] discover = false"
+        if fan >= 0 { close(fan) }
+        return Check(name: "live secrets view", ok: fan >= 0, required: true, detail: detail)
     }
 }

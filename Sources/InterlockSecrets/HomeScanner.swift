@@ -37,37 +37,33 @@ struct HomeScanner {
 
     /// Existing paths a pattern names, as found (not resolved).
     func expand(_ pattern: String) -> [String] {
+        var results: [String] = []
+        for absolute in absolutePatterns(pattern) {
+            let components = absolute.split(separator: "/").map { Glob(String($0)) }
+            descend("/", components[...], depth: 0, into: &results)
+        }
+        return results
+    }
+
+    /// A pattern as absolute path patterns: `~` is HOME, `$UID` the invoking uid, `$VAR` the
+    /// caller's variable (none when unset; a bare `$VAR` is a ':'-separated list of paths).
+    func absolutePatterns(_ pattern: String) -> [String] {
         var text = pattern
         // $UID: the invoking user's uid, not a variable of the environment.
         if text.utf8.contains(UInt8(ascii: "$")) { text = text.replacingOccurrences(of: "$UID", with: String(uid)) }
-        var base: String
-        var rest: Substring
-        if text.hasPrefix("~/") {
-            base = home
-            rest = text.dropFirst(2)
-        } else if text.hasPrefix("/") {
-            base = "/"
-            rest = text.dropFirst(1)
-        } else if text.hasPrefix("$") {
-            let nameEnd = text.dropFirst().firstIndex { !($0.isLetter || $0.isNumber || $0 == "_") } ?? text.endIndex
-            let name = String(text[text.index(after: text.startIndex)..<nameEnd])
-            guard let value = variables[name], !value.isEmpty else { return [] }
-            rest = text[nameEnd...]
-            if rest.isEmpty {
-                // A bare variable: a path, or a ':'-separated list of paths (KUBECONFIG).
-                return value.split(separator: ":").map(String.init).filter { $0.hasPrefix("/") }
-                    .filter { Posix.lstatInfo($0) != nil }
-            }
-            guard value.hasPrefix("/"), rest.hasPrefix("/") else { return [] }
-            base = value
-            rest = rest.dropFirst()
-        } else {
-            return []
+        if text.hasPrefix("~/") { return [Path.join(home, String(text.dropFirst(2)))] }
+        if text.hasPrefix("/") { return [text] }
+        guard text.hasPrefix("$") else { return [] }
+        let nameEnd = text.dropFirst().firstIndex { !($0.isLetter || $0.isNumber || $0 == "_") } ?? text.endIndex
+        let name = String(text[text.index(after: text.startIndex)..<nameEnd])
+        guard let value = variables[name], !value.isEmpty else { return [] }
+        let rest = text[nameEnd...]
+        if rest.isEmpty {
+            // A bare variable: a path, or a ':'-separated list of paths (KUBECONFIG).
+            return value.split(separator: ":").map(String.init).filter { $0.hasPrefix("/") }
         }
-        let components = rest.split(separator: "/").map { Glob(String($0)) }
-        var results: [String] = []
-        descend(base, components[...], depth: 0, into: &results)
-        return results
+        guard value.hasPrefix("/"), rest.hasPrefix("/") else { return [] }
+        return [Path.join(value, String(rest.dropFirst()))]
     }
 
     private func descend(_ path: String, _ components: ArraySlice<Glob>, depth: Int, into results: inout [String]) {

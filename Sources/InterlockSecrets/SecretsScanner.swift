@@ -106,6 +106,8 @@ public struct SecretsReport: Sendable, Codable {
     /// What discovery found but could not act on (a credential directory holding the workspace,
     /// an unreadable directory), one line each.
     public var warnings: [String] = []
+    /// The content-scan cache the workspace scan used (absolute, outside the workspace), if any.
+    public var cacheDirectory: String?
 
     /// Names of the variables removed.
     public var scrubbedEnvironment: [String] { environment.filter { !$0.granted }.map(\.name) }
@@ -204,6 +206,7 @@ public enum SecretsScanner {
         var source = "full"
         var indexNote: String?
         var answered: WorkspaceScanner.Result?
+        report.cacheDirectory = cacheDirectory
         if let index, cacheDirectory != nil {
             (answered, indexNote) = ScanIndex.query(options: index, rules: rules, workspace: workspace)
             if answered != nil { source = "index"; indexNote = nil }

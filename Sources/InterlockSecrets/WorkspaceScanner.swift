@@ -314,33 +314,42 @@ struct EntryCheck: @unchecked Sendable {
         guard fstat(fd, &info) == 0, Posix.type(of: info) == .regular else { return 0 }
         let key = ScanCache.Key(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
         var storable = Posix.nanoseconds(info.st_ctim) < racyBefore && Posix.nanoseconds(info.st_mtim) < racyBefore
-        let maximum = settings.maxFileSize
-        var found: UInt64
-        if Int(info.st_size) > maximum {
-            found = ScanCache.tooLargeFlag
-        } else {
-            // The first binary_probe bytes decide whether the rest is worth reading: object files,
-            // images and archives cost one small read.
-            let size = Int(info.st_size)
-            let probe = min(size, settings.binaryProbe)
-            var count = Posix.readFully(fd, buffer, probe)
-            if count > 0 && memchr(buffer, 0, count) != nil {
-                found = ScanCache.binaryFlag
-            } else {
-                // One byte more than the size tells a file that grew since fstat.
-                if count == probe { count += Posix.readFully(fd, buffer + count, min(size + 1, capacity) - count) }
-                if count > maximum {
-                    found = ScanCache.tooLargeFlag
-                } else {
-                    let text = UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: UInt8.self), count: count)
-                    found = matcher.scan(text, enabled: matcher.allRules)
-                }
-            }
+        let (found, count) = scan(openFile: fd, size: Int(info.st_size), enabled: matcher.allRules,
+                                  buffer: buffer, capacity: capacity)
+        if let count {
             result.contentScanned += 1
             result.bytesScanned += count
-            if count != size { storable = false }
+            if count != Int(info.st_size) { storable = false }
         }
         if storable { result.records.append((key, Self.record(info, result: found))) }
         return found & ~flags
+    }
+
+    /// The cache's result for a file (its stat), when its size, mtime and ctime are those recorded.
+    func cached(_ info: stat) -> UInt64? {
+        guard let cache,
+              let record = cache.lookup(ScanCache.Key(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))),
+              record.size == UInt64(info.st_size), record.modified == Posix.nanoseconds(info.st_mtim),
+              record.changed == Posix.nanoseconds(info.st_ctim) else { return nil }
+        return record.result
+    }
+
+    /// The content rules (bits of `enabled`, or the binary / too-large flag) an open regular file
+    /// of `size` bytes matches, read from its current offset; the byte count read, nil when the
+    /// file was too large to read. The scan and the live judge (`SecretJudge`) share it.
+    func scan(openFile fd: Int32, size: Int, enabled: UInt64, buffer: UnsafeMutableRawPointer,
+              capacity: Int) -> (found: UInt64, count: Int?) {
+        let maximum = settings.maxFileSize
+        guard size <= maximum else { return (ScanCache.tooLargeFlag, nil) }
+        // The first binary_probe bytes decide whether the rest is worth reading: object files,
+        // images and archives cost one small read.
+        let probe = min(size, settings.binaryProbe)
+        var count = Posix.readFully(fd, buffer, probe)
+        if count > 0 && memchr(buffer, 0, count) != nil { return (ScanCache.binaryFlag, count) }
+        // One byte more than the size tells a file that grew since fstat.
+        if count == probe { count += Posix.readFully(fd, buffer + count, min(size + 1, capacity) - count) }
+        if count > maximum { return (ScanCache.tooLargeFlag, count) }
+        let text = UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: UInt8.self), count: count)
+        return (matcher.scan(text, enabled: enabled), count)
     }
 }

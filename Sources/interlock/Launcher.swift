@@ -71,6 +71,9 @@ enum Launcher {
             let project = policy.sources.last ?? "builtin:default"
             Shell.printError("agent profile \(agent.name) layered under \(project): egress \(agent.egress.joined(separator: ", ")); writable \(agent.readWrite.isEmpty ? "nothing (none of its state exists yet)" : agent.readWrite.joined(separator: ", ")); credential \(agent.allowFiles.joined(separator: ", "))\(skipped.isEmpty ? "" : "; skipped (missing): " + skipped.joined(separator: ", "))")
         }
+        if verbose || (options.agent != nil && !quiet && isatty(2) == 1), policy.secrets.discover, geteuid() != 0 {
+            Shell.printError("secrets view: \(HostReport.startTimeOnlySecrets)")
+        }
         if verbose {
             Shell.printError("hiding \(secrets.hidden.count) credential file\(secrets.hidden.count == 1 ? "" : "s") (\(secrets.granted.count) granted), \(secrets.scrubbedEnvironment.count) secret env var\(secrets.scrubbedEnvironment.count == 1 ? "" : "s"); \(plan.mounts.hiddenPaths.count) masks in all (workspace scan: \(secrets.scanStats.source == "index" ? "from the scan index" : "full")); seccomp: \(plan.seccomp.ruleCount) rules; egress: \(policy.network.egress.count) entries through the proxy")
         }
@@ -86,8 +89,9 @@ enum Launcher {
             let refused = outcome.refusedConnections
             let protectedWrites = outcome.protectedWrites
             let requests = outcome.refusedRequests
+            let late = outcome.lateSecrets
             if !quiet, verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 || !refused.isEmpty || !protectedWrites.isEmpty
-                || !requests.isEmpty || !outcome.swept.isEmpty {
+                || !requests.isEmpty || !late.isEmpty || !outcome.swept.isEmpty {
                 let total = blocked.values.reduce(0, +)
                 let names = blocked.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key)\($0.value > 1 ? " ×\($0.value)" : "")" }
                 var parts: [String] = []
@@ -117,6 +121,10 @@ enum Launcher {
                     parts.append("\(n) plant\(n == 1 ? "" : "s") swept after the run (\(listed(outcome.swept.map { "\($0.action) \($0.path)" })))")
                 }
                 if outcome.hiddenPathOpens > 0 { parts.append("\(outcome.hiddenPathOpens) hidden file read\(outcome.hiddenPathOpens == 1 ? "" : "s")") }
+                if !late.isEmpty {
+                    let n = late.values.reduce(0, +)
+                    parts.append("\(n) read\(n == 1 ? "" : "s") of credentials that appeared during the run (\(listed(late.keys.sorted())))")
+                }
                 let learned = policy.syscalls.mode == .learn && total > 0
                 if learned { parts[0] = "\(total) syscall\(total == 1 ? "" : "s") (\(names.joined(separator: ", "))) allowed by learn mode" }
                 let what = parts.isEmpty ? "nothing blocked" : (learned ? "recorded: " : "blocked: ") + parts.joined(separator: ", ")

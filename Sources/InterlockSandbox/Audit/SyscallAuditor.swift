@@ -103,13 +103,7 @@ public final class SyscallAuditor: Sendable {
         return state.withLock { s in
             if !s.finished {
                 s.finished = true
-                for (key, count) in s.pending.sorted(by: { $0.key < $1.key }) where count > Self.fullRecords {
-                    guard var aggregate = s.samples[key] else { continue }
-                    aggregate.time = AuditClock.now()
-                    aggregate.count = count - Self.fullRecords
-                    aggregate.detail.append(("aggregate", .string("identical events after the first \(Self.fullRecords), counted")))
-                    log?.append(aggregate)
-                }
+                RefusalAggregates.write(counts: s.pending, samples: s.samples, what: "events", to: log)
             }
             return s.summary
         }

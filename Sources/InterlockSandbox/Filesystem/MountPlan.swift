@@ -14,6 +14,10 @@ public struct MountPlan: Sendable, Equatable {
         case generatedFile = 8
         /// Prepared by the supervisor as an idmapped mount fd (root-invoked runs).
         public var isPrepared: Bool { self == .preparedReadWrite || self == .preparedReadOnly }
+        /// Masks, tmpfs and generated files: made by the sandbox, never showing a host file.
+        public var holdsNothingOfTheHost: Bool {
+            self == .tmpfs || self == .hideFile || self == .hideDirectory || self == .generatedFile
+        }
     }
 
     public struct Step: Sendable, Equatable {

@@ -28,6 +28,8 @@ public struct LaunchPlan: Sendable {
     public var environment: [String]
     public var workingDirectory: String
     public var hostname: String
+    /// Discovery's rules for files as they are opened (the secrets guard), when discovery is on.
+    public var secretsJudge: SecretJudge?
     /// Before anything of the run exists: what the run writes has a later ctime (WorkspaceSweep).
     public var runStart: timespec = ProtectedPatterns.now()
 
@@ -94,7 +96,11 @@ public struct LaunchPlan: Sendable {
                           keepCapabilities: keep, egress: egress, rlimits: rlimits, limits: limits,
                           executable: executable, arguments: command,
                           environment: EgressPlan.apply(to: secrets?.keptEnvironment ?? environment),
-                          workingDirectory: workingDirectory, hostname: "interlock")
+                          workingDirectory: workingDirectory, hostname: "interlock",
+                          secretsJudge: policy.secrets.discover
+                              ? SecretJudge(home: PathResolution.resolve(home, workspace: workspace, home: home).real ?? home, workspace: workspace, environment: environment,
+                                            policy: policy.secrets, cacheDirectory: secrets?.cacheDirectory)
+                              : nil)
     }
 
     /// execvp's search, done here so the child only calls execve.

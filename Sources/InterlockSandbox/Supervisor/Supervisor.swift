@@ -30,6 +30,8 @@ public final class Supervisor {
         public var protectedWrites: [String: Int] = [:]
         /// Requests refused on inspected hosts, per "what on host" (exact).
         public var refusedRequests: [String: Int] = [:]
+        /// Opens and reads of credentials that appeared or changed after start, per path (exact).
+        public var lateSecrets: [String: Int] = [:]
         /// What the end-of-run sweep cleared or quarantined (WorkspaceSweep).
         public var swept: [WorkspaceSweep.Finding] = []
     }
@@ -94,6 +96,7 @@ public final class Supervisor {
         let prepared = plan.mounts.steps.filter { $0.kind.isPrepared }
         let hides = plan.mounts.steps.filter { $0.kind == .hideFile || $0.kind == .hideDirectory }
         let watcher = hides.isEmpty ? nil : HiddenPathWatcher(sandbox: runID, log: audit)
+        let secretsGuard = try startSecretsGuard()
         let arena = CArena()
         var fdIndex: Int32 = 0
         let ops: [il_mount_op] = plan.mounts.steps.map { step in
@@ -207,9 +210,11 @@ public final class Supervisor {
         StartupTrace.mark("cgroups created, placement")
         var byte: UInt8 = 0
         if recv(sync[0], &byte, 1, 0) == 1, byte == UInt8(ascii: "M") {
-            if let watcher {
-                do { try watcher.watch(hides, pid: pid) } catch { throw abort("\(error)") }
-            }
+            do {
+                try watcher?.watch(hides, pid: pid)
+                try secretsGuard?.watch(pid: pid, skipping: Set(plan.mounts.steps.filter(\.kind.holdsNothingOfTheHost).map(\.target)))
+                try secretsGuard?.start { _ in stopper.stop() }
+            } catch { throw abort("\(error)") }
             guard il_send_fds(sync[0], nil, 0) == 0 else { throw abort("resume the sandbox after its mounts") }
         }
 
@@ -277,6 +282,7 @@ public final class Supervisor {
         var code = relay(pid: pid, pidfd: pidfd, statusPipe: status[0], signalPipe: signalPipe, terminal: terminal, watcher: watcher,
                          egress: egress)
         watcher?.drain()
+        let lateSecrets = secretsGuard?.finish() ?? [:]
         StartupTrace.mark("the command ran")
         let summary = auditor?.finish()
         let blocked = summary?.bySyscall ?? [:], protectedWrites = summary?.protectedWrites ?? [:]
@@ -300,10 +306,11 @@ public final class Supervisor {
             ("exit_code", .int(Int64(code))),
             ("blocked_syscalls", .object(blocked.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
             ("hidden_path_opens", .int(Int64(watcher?.count ?? 0))),
+            ("late_secret_refusals", .object(lateSecrets.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
             ("protected_writes", .object(protectedWrites.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
             ("refused_connections", .object(connectionRefusals.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
         ]))
-        if let reason = audit?.failed {
+        if let reason = audit?.failed ?? secretsGuard?.failure {
             var line = "interlock: \(reason): the sandbox was stopped\n"
             line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
             code = 125
@@ -311,7 +318,39 @@ public final class Supervisor {
         return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths, blockedSyscalls: blocked, auditPath: audit?.path,
                        createdProtected: created, hiddenPathOpens: watcher?.count ?? 0,
                        refusedConnections: connectionRefusals, protectedWrites: protectedWrites,
-                       refusedRequests: requestRefusals, swept: swept)
+                       refusedRequests: requestRefusals, lateSecrets: lateSecrets, swept: swept)
+    }
+
+    /// The secrets guard, for runs whose supervisor may hold opens (root-invoked): a run that
+    /// should have one and cannot start it does not run.
+    private func startSecretsGuard() throws(LaunchError) -> SecretsGuard? {
+        guard let judge = plan.secretsJudge, plan.identity.privileged else { return nil }
+        if Self.testFault == "no-secrets-guard" {
+            // `make bench` measures the guard's cost against the same run without it: said, never silent.
+            var line = "interlock: INTERLOCK_TEST_FAULT=no-secrets-guard: the secrets view is fixed at start for this run\n"
+            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+            return nil
+        }
+        // A mount namespace made inside copies the mounts without their marks. A profile that grants
+        // that (or learn mode, which lets refused calls run) chose it: said at start, never silent.
+        let grants = ["unshare", "clone"].filter { call in
+            if case .allowed = plan.syscallRules.evaluate(syscall: call, arguments: [Self.newMountNamespace, 0, 0, 0, 0, 0]) {
+                return true
+            }
+            return plan.syscallRules.mode == .learn
+        }
+        if let call = grants.first {
+            var line = "interlock: warning: this run lets the sandbox create mount namespaces (\(call)\(plan.syscallRules.mode == .learn ? ", learn mode" : "")); "
+                + "files opened inside one are judged against the secrets view of the start only\n"
+            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        }
+        do {
+            return try SecretsGuard(judge: judge, sandbox: runID, log: audit, fault: Self.testFault == "secrets-guard")
+        } catch {
+            throw .setup("\(error): credentials that appear on the host during the run could not be kept hidden. "
+                         + "The kernel needs fanotify permission events (CONFIG_FANOTIFY_ACCESS_PERMISSIONS); "
+                         + "see `interlock doctor`")
+        }
     }
 
     /// Connections refused by the egress proxy (exact), for the summary.
@@ -327,13 +366,7 @@ public final class Supervisor {
     /// Aggregate records for refusals beyond the first `fullRecords` of a target.
     private func writeConnectionAggregates() {
         let (counts, samples) = refusedConnections.state.withLock { ($0.counts, $0.samples) }
-        for (key, count) in counts.sorted(by: { $0.key < $1.key }) where count > SyscallAuditor.fullRecords {
-            guard var record = samples[key] else { continue }
-            record.time = AuditClock.now()
-            record.count = count - SyscallAuditor.fullRecords
-            record.detail.append(("aggregate", .string("identical refusals after the first \(SyscallAuditor.fullRecords), counted")))
-            audit?.append(record)
-        }
+        RefusalAggregates.write(counts: counts, samples: samples, what: "refusals", to: audit)
     }
 
     /// TLS inspection (request rules, credential broker, approvals), when the profile asks for it.
@@ -418,6 +451,9 @@ public final class Supervisor {
 
     /// Answers a notified call the way the rules say. The filter only notifies calls the rules
     /// refuse; should the two ever disagree, the call is refused (fail closed).
+    /// CLONE_NEWNS | CLONE_NEWUSER (not exported by Swift's Glibc module).
+    static let newMountNamespace: UInt64 = 0x0002_0000 | 0x1000_0000
+
     static func decider(_ rules: SyscallRuleSet) -> SyscallAuditor.Decide {
         { _, number, arguments in
             let rule: SyscallRule
