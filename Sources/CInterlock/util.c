@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -168,4 +170,18 @@ int il_rlimit_number(const char *name) {
     if (!strcmp(name, "as")) return RLIMIT_AS;
     if (!strcmp(name, "nproc")) return RLIMIT_NPROC;
     return -1;
+}
+
+int il_birth_time(const char *path, int64_t *sec, int64_t *nsec) {
+    struct statx sx;
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx) != 0) return -1;
+    if (!(sx.stx_mask & STATX_BTIME)) { errno = ENODATA; return -1; }
+    *sec = sx.stx_btime.tv_sec;
+    *nsec = sx.stx_btime.tv_nsec;
+    return 0;
+}
+
+int il_remove_file_capabilities(const char *path) {
+    if (lgetxattr(path, "security.capability", NULL, 0) < 0) return errno == ENODATA || errno == ENOTSUP ? 0 : -1;
+    return lremovexattr(path, "security.capability") == 0 ? 1 : -1;
 }

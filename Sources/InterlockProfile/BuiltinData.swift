@@ -9,10 +9,11 @@ public enum BuiltinData {
 # Each decides what runs later *outside* the sandbox, or under which rules the next run
 # starts. An agent (or a prompt injection it read) that could edit one would escape without
 # breaking anything. Inside the sandbox every existing entry that lies in a writable part of
-# the view (the workspace, or a `read_write` path) is read-only; entries with
-# `writable = true` stay writable but are listed (`interlock profile show`), and any entry
-# that did not exist and was created during a run is reported at the end of the run and in
-# the audit log. A project can take an entry off with `[filesystem] unprotect = ["PATH"]`.
+# the view (the workspace, or a `read_write` path) is read-only; workspace entries also apply
+# at any depth (`sub/.claude/settings.json`, the hooks and config of every git directory),
+# and creating or changing one is refused. Entries with `writable = true` stay writable but
+# are listed (`interlock profile show`). What a run wrote anyway is quarantined at its end.
+# A project can take an entry off with `[filesystem] unprotect = ["PATH"]`.
 #
 # Paths are relative to the workspace, or "~/..." for the invoking user's home.
 

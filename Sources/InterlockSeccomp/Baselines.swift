@@ -9,7 +9,7 @@ import Glibc
 /// (moby's profiles/seccomp/default.json, kernel 6.13 revision), and more (io_uring, file
 /// handles, clock_adjtime, netlink other than routing, personality changes). `docker` is
 /// Docker's default profile itself: an allow list, everything else EPERM. `none` adds nothing.
-/// The always-on rules (`terminalInjection`) precede every baseline, and the compiled filter
+/// The always-on rules (`terminalInjection`, `privilegeBits`) precede every baseline, and the compiled filter
 /// kills any syscall of a non-native architecture whatever the baseline.
 ///
 /// What the sandbox's own launcher needs once the filter is loaded (sendmsg, close, execve) is
@@ -29,6 +29,9 @@ enum Baselines {
             0x2_0000, 0x200_0000, 0x400_0000, 0x800_0000, 0x1000_0000, 0x2000_0000, 0x4000_0000,
         ]
         static let low32: UInt64 = 0xffff_ffff
+        static let S_ISUID: UInt64 = 0o4000, S_ISGID: UInt64 = 0o2000
+        /// O_CREAT; O_TMPFILE's own bit (__O_TMPFILE, without O_DIRECTORY).
+        static let O_CREAT: UInt64 = 0o100, O_TMPFILE: UInt64 = 0o2000_0000
     }
 
     // MARK: - Always on
@@ -40,6 +43,39 @@ enum Baselines {
         SyscallRule(syscall: "ioctl", conditions: [.masked(1, Constant.low32, request)], action: .deny,
                     origin: "terminal injection")
     }
+
+    /// Privilege bits: nothing the sandbox writes may carry setuid or setgid, whoever runs it
+    /// later (a root-invoked run's workspace is idmapped, so its files can be root-owned on
+    /// disk). Refused at every call that takes a mode as a plain integer: chmod family, creating
+    /// opens (O_CREAT or O_TMPFILE), mkdir, mknod. One rule per bit, since seccomp tests a masked
+    /// value for equality, not "any bit set"; the kernel reads mode and flags as 32-bit values,
+    /// and the masks only look at low bits, so high bits cannot dodge them. openat2 carries its
+    /// mode in memory, out of the filter's reach: ENOSYS, and libc falls back to openat.
+    static let privilegeBits: [SyscallRule] = {
+        let origin = "privilege bits"
+        let bits: [UInt64] = [Constant.S_ISUID, Constant.S_ISGID]
+        // (syscall, mode argument, flags argument when the mode only matters for a creating open)
+        let calls: [(String, Int, Int?)] = [
+            ("chmod", 1, nil), ("fchmod", 1, nil), ("fchmodat", 2, nil), ("fchmodat2", 2, nil),
+            ("creat", 1, nil), ("open", 2, 1), ("openat", 3, 2),
+            ("mkdir", 1, nil), ("mkdirat", 2, nil), ("mknod", 1, nil), ("mknodat", 2, nil),
+        ]
+        var rules: [SyscallRule] = []
+        for (name, mode, flags) in calls {
+            for bit in bits {
+                let modeHas = ArgumentCondition.masked(mode, bit, bit)
+                guard let flags else {
+                    rules.append(SyscallRule(syscall: name, conditions: [modeHas], action: .deny, origin: origin))
+                    continue
+                }
+                rules += [Constant.O_CREAT, Constant.O_TMPFILE].map { flag in
+                    SyscallRule(syscall: name, conditions: [.masked(flags, flag, flag), modeHas], action: .deny, origin: origin)
+                }
+            }
+        }
+        rules.append(SyscallRule(syscall: "openat2", action: .errnoSilently(ENOSYS), origin: origin))
+        return rules
+    }()
 
     // MARK: - agent
 

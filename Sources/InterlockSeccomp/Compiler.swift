@@ -114,7 +114,7 @@ public enum SeccompCompiler {
             throw fail(nil, "syscalls.on_deny", "unknown errno name '\(name)'")
         }
 
-        var rules = Baselines.terminalInjection
+        var rules = Baselines.terminalInjection + Baselines.privilegeBits
         for name in policy.deny {
             try checkName(name, policy.locations.deny[name], "syscalls.deny")
             rules.append(SyscallRule(syscall: name, action: .deny, origin: "syscalls.deny"))

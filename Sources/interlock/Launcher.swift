@@ -82,13 +82,16 @@ enum Launcher {
             for c in outcome.createdProtected {
                 Shell.printError("warning: this run created \(c.path) — \(c.reason). Review it before anything outside the sandbox uses it.")
             }
+            for f in outcome.swept {
+                Shell.printError("\(f.action) \(f.path): \(f.what)\(f.movedTo.map { " (now \($0))" } ?? "")")
+            }
             let blocked = outcome.blockedSyscalls
             let refused = outcome.refusedConnections
             let protectedWrites = outcome.protectedWrites
             let requests = outcome.refusedRequests
             let late = outcome.lateSecrets
             if !quiet, verbose || !blocked.isEmpty || outcome.hiddenPathOpens > 0 || !refused.isEmpty || !protectedWrites.isEmpty
-                || !requests.isEmpty || !late.isEmpty {
+                || !requests.isEmpty || !late.isEmpty || !outcome.swept.isEmpty {
                 let total = blocked.values.reduce(0, +)
                 let names = blocked.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key)\($0.value > 1 ? " ×\($0.value)" : "")" }
                 var parts: [String] = []
@@ -112,6 +115,10 @@ enum Launcher {
                 if !protectedWrites.isEmpty {
                     let n = protectedWrites.values.reduce(0, +)
                     parts.append("\(n) write\(n == 1 ? "" : "s") to protected or hidden files (\(listed(protectedWrites.keys.sorted())))")
+                }
+                if !outcome.swept.isEmpty {
+                    let n = outcome.swept.count
+                    parts.append("\(n) plant\(n == 1 ? "" : "s") swept after the run (\(listed(outcome.swept.map { "\($0.action) \($0.path)" })))")
                 }
                 if outcome.hiddenPathOpens > 0 { parts.append("\(outcome.hiddenPathOpens) hidden file read\(outcome.hiddenPathOpens == 1 ? "" : "s")") }
                 if !late.isEmpty {

@@ -17,6 +17,33 @@ final class RuleSetTests: XCTestCase {
         }
     }
 
+    // MARK: privilege bits
+
+    func testPrivilegeBitsAreRefusedWhateverTheBaseline() throws {
+        let docker = SyscallPolicy(baseline: "docker")
+        let none = SyscallPolicy(baseline: "none")
+        for set in try [rules(SyscallPolicy()), rules(docker), rules(none)] {
+            for (name, args) in [("chmod", [0, 0o4755]), ("chmod", [0, 0o2755]), ("fchmod", [3, 0o6755]),
+                                 ("fchmodat", [0, 0, 0o4000]), ("fchmodat2", [0, 0, 0o2000, 0]),
+                                 ("creat", [0, 0o4755]), ("open", [0, 0o101, 0o4755]), ("openat", [0, 0, 0o301, 0o2755]),
+                                 ("openat", [0, 0, 0o20200002, 0o4700]), ("mkdir", [0, 0o2775]), ("mkdirat", [0, 0, 0o2775]),
+                                 ("mknod", [0, 0o104755, 0]), ("mknodat", [0, 0, 0o102755, 0]),
+                                 ("fchmod", [3, 0xffff_ffff_0000_0800])] as [(String, [UInt64])] {
+                XCTAssertEqual(refusal(set, name, args), "privilege bits", "\(name) \(args)")
+            }
+            // Plain modes, and a mode an open ignores (no O_CREAT, no O_TMPFILE).
+            for (name, args) in [("chmod", [0, 0o755]), ("fchmod", [3, 0o1777]), ("open", [0, 0o1, 0o4755]),
+                                 ("openat", [0, 0, 0o301, 0o644]), ("mkdir", [0, 0o755])] as [(String, [UInt64])] {
+                XCTAssertNil(refusal(set, name, args), "\(name) \(args)")
+            }
+            XCTAssertEqual(refusal(set, "openat2", [0, 0, 0, 24]), "errno \(ENOSYS) privilege bits")
+        }
+        // A profile's allow cannot take them off: always-on rules come first.
+        var allowing = SyscallPolicy()
+        allowing.allow = ["chmod", "openat2"]
+        XCTAssertEqual(refusal(try rules(allowing), "chmod", [0, 0o4755]), "privilege bits")
+    }
+
     // MARK: agent
 
     func testAgentBaseline() throws {
@@ -89,7 +116,8 @@ final class RuleSetTests: XCTestCase {
         let none = try rules(SyscallPolicy(baseline: "none"))
         XCTAssertNil(refusal(none, "mount"))
         XCTAssertEqual(refusal(none, "ioctl", [1, 0x5412]), "terminal injection")
-        XCTAssertEqual(none.deniedSyscallNames, ["ioctl"])
+        XCTAssertEqual(none.deniedSyscallNames, ["ioctl", "chmod", "fchmod", "fchmodat", "fchmodat2", "creat", "open", "openat",
+                                                 "openat2", "mkdir", "mkdirat", "mknod", "mknodat"])
     }
 
     // MARK: docker

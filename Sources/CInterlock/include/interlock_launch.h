@@ -125,6 +125,10 @@ int il_notif_respond(int listener, uint64_t id, int error, int continue_call);
 int il_notif_id_valid(int listener, uint64_t id);
 /// Reads a NUL-terminated string from another process's memory; returns its length or -1.
 long il_read_remote_string(int pid, uint64_t address, char *buffer, long capacity);
+/// Removes `security.capability` from a file (not following a final symlink): 1 removed, 0 none, -1 error.
+int il_remove_file_capabilities(const char *path);
+/// A file's birth time (statx, not following a final symlink); -1 when unknown.
+int il_birth_time(const char *path, int64_t *sec, int64_t *nsec);
 /// Reads exactly `length` bytes of another process's memory (an openat2 `open_how`); -1 on failure.
 long il_read_remote(int pid, uint64_t address, void *buffer, long length);
 /// Synchronous wake-ups between a notified thread and the supervisor (Linux 6.6+): the

@@ -131,6 +131,7 @@ public final class SyscallAuditor: Sendable {
         let pid = pid_t(bitPattern: n.pid)
         if decision.response == .inspect {
             if name == "connect" || name == "sendto" { inspectConnection(n, name: name, arguments: args, pid: pid) }
+            else if PrivilegedXattrs.isSetter(name) { inspectXattr(n, name: name, arguments: args, pid: pid) }
             else { inspectWrite(n, name: name, arguments: args, pid: pid) }
             return
         }
@@ -194,9 +195,28 @@ public final class SyscallAuditor: Sendable {
                                  argv: ProcessInfo.argv(pid), rule: hit.rule,
                                  detail: [("path", .string(hit.path)), ("syscall", .string(name)), ("reason", .string(hit.reason)),
                                           ("errno", .string("EROFS")),
-                                          ("protection", .string(hit.existing ? "read-only inside the sandbox" : "absent at start; creating it is refused"))])
+                                          ("protection", .string(hit.protection))])
         _ = il_notif_respond(listener, n.id, EROFS, 0)
         state.withLock { $0.summary.protectedWrites[hit.path, default: 0] += 1 }
+        log?.append(record)
+    }
+
+    /// An xattr setter: refused for a name that grants power (see PrivilegedXattrs), with
+    /// EOPNOTSUPP, what a filesystem without them answers: `install` and `cp -p` set a POSIX ACL
+    /// that mirrors the mode, and fall back to chmod on that answer (EPERM makes them fail).
+    /// Counted as a blocked syscall and recorded in full.
+    private func inspectXattr(_ n: il_notification, name: String, arguments: [UInt64], pid: pid_t) {
+        guard let attribute = PrivilegedXattrs.refused(syscall: name, arguments: arguments, pid: pid) else {
+            _ = il_notif_respond(listener, n.id, 0, 1)
+            return
+        }
+        let record = AuditRecord(sandbox: sandbox, kind: .syscall, action: "deny", pid: pid, exe: ProcessInfo.exe(pid),
+                                 argv: ProcessInfo.argv(pid), rule: "privilege bits: \(name) (security.*, trusted.*, system.*)",
+                                 detail: [("syscall", .string(name)), ("nr", .int(Int64(n.nr))),
+                                          ("decoded", .object(ArgumentDecoder.decode(syscall: name, arguments: arguments, pid: pid))),
+                                          ("xattr", .string(attribute)), ("errno", .string("EOPNOTSUPP"))])
+        _ = il_notif_respond(listener, n.id, EOPNOTSUPP, 0)
+        state.withLock { $0.summary.bySyscall[name, default: 0] += 1 }
         log?.append(record)
     }
 

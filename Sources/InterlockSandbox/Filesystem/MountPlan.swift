@@ -38,6 +38,8 @@ public struct MountPlan: Sendable, Equatable {
     /// Protected paths made read-only, and absent ones watched for creation during the run.
     public var protected: [Protection] = []
     public var watched: [Protection] = []
+    /// The protected list less the project's `unprotect`: applied at any depth (ProtectedPatterns).
+    public var protectedList: [ProtectedPath] = []
 
     /// Paths masked by this plan (for the run summary and `profile show`).
     public var hiddenPaths: [String] {
@@ -148,7 +150,8 @@ extension MountPlan {
         let writable = steps.filter { $0.kind == writableKind }
         // The project may take entries off the protected list (never its own rule files).
         let unprotected = Set(fs.unprotect)
-        let guarded = protections(protectedPaths.filter { !unprotected.contains($0.path) }, extraFiles: ruleFiles, writable: writable, workspace: workspace,
+        let listed = protectedPaths.filter { !unprotected.contains($0.path) }
+        let guarded = protections(listed, extraFiles: ruleFiles, writable: writable, workspace: workspace,
                                   home: home, readOnlyKind: readOnlyKind)
         steps += guarded.steps
         if privileged {
@@ -164,6 +167,7 @@ extension MountPlan {
         var plan = MountPlan(steps: ordered(withoutMasksInFreshTmpfs(steps)).map(mirrored), workspace: workspace)
         plan.protected = guarded.protected
         plan.watched = guarded.watched
+        plan.protectedList = listed
         return plan
     }
 

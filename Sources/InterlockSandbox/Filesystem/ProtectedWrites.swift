@@ -13,9 +13,12 @@ import InterlockSeccomp
 /// - for an existing protected path, records the attempt and answers EROFS (what the mount
 ///   would answer: the mount stays the enforcement, this only makes the attempt visible);
 /// - for a protected path that was absent at start and whose parent existed (`.envrc`, a new
-///   `.vscode/`), records and refuses the creation. Reading the path from the caller's memory
-///   is racy (another thread can rewrite it after we look), so this refusal is best effort:
-///   the end-of-run check of created protected paths stays as the backstop.
+///   `.vscode/`), records and refuses the creation;
+/// - for a path the list names at any depth (`sub/.git/hooks/x`, `a/.claude/settings.json`:
+///   see ProtectedPatterns), records and refuses the write or creation.
+/// Reading the path from the caller's memory is racy (another thread can rewrite it, or rename
+/// a directory on it, after we look), so the last two are best effort: the end-of-run sweep
+/// (WorkspaceSweep) is the backstop.
 /// Every other call proceeds untouched. Reads are never referred: they are the hot path.
 public struct ProtectedWrites: Sendable {
     public struct Hit: Sendable {
@@ -23,13 +26,14 @@ public struct ProtectedWrites: Sendable {
         public var reason: String
         /// `protected: PATH` or `hidden: PATH`, for the audit record.
         public var rule: String
-        /// false: absent at start, refused here; true: a read-only mount refuses it.
-        public var existing: Bool
+        /// How it is protected, for the audit record.
+        public var protection: String
     }
 
     struct Entry: Sendable { var path: String; var reason: String; var rule: String }
     let existing: [Entry]
     let absent: [Entry]
+    let patterns: ProtectedPatterns
 
     public init(plan: MountPlan) {
         // Hidden paths too: their masks are read-only, and a write to one is as telling as a read.
@@ -40,9 +44,12 @@ public struct ProtectedWrites: Sendable {
         // is reported at the end instead: refusing it would break the tool that creates it.
         absent = plan.watched.filter { access(CallerPath.parent($0.path), F_OK) == 0 }
             .map { Entry(path: $0.path, reason: $0.reason, rule: "protected: \($0.path)") }
+        // Watched calls wait for the supervisor, which builds this before it answers the first:
+        // anything the run creates is born after this time.
+        patterns = ProtectedPatterns(entries: plan.protectedList, workspace: plan.workspace, runStart: ProtectedPatterns.now())
     }
 
-    public var isEmpty: Bool { existing.isEmpty && absent.isEmpty }
+    public var isEmpty: Bool { existing.isEmpty && absent.isEmpty && patterns.isEmpty }
 
     /// Which arguments of each watched syscall are paths, and the dirfd each is relative to
     /// (nil: the working directory).
@@ -88,10 +95,13 @@ public struct ProtectedWrites: Sendable {
             let dirfd = dirfdIndex.map { Int32(truncatingIfNeeded: arguments[$0]) } ?? AT_FDCWD
             guard let path = CallerPath.absolute(raw, dirfd: dirfd, pid: pid) else { continue }
             if let p = existing.first(where: { PathResolution.contains($0.path, path) }) {
-                return Hit(path: path, reason: p.reason, rule: p.rule, existing: true)
+                return Hit(path: path, reason: p.reason, rule: p.rule, protection: "read-only inside the sandbox")
             }
             if let p = absent.first(where: { PathResolution.contains($0.path, path) }) {
-                return Hit(path: path, reason: p.reason, rule: p.rule, existing: false)
+                return Hit(path: path, reason: p.reason, rule: p.rule, protection: "absent at start; creating it is refused")
+            }
+            if let reason = patterns.refusal(path, syscall: syscall) {
+                return Hit(path: path, reason: reason, rule: "protected: \(path)", protection: "protected at any depth")
             }
         }
         return nil

@@ -30,6 +30,8 @@ public struct LaunchPlan: Sendable {
     public var hostname: String
     /// Discovery's rules for files as they are opened (the secrets guard), when discovery is on.
     public var secretsJudge: SecretJudge?
+    /// Before anything of the run exists: what the run writes has a later ctime (WorkspaceSweep).
+    public var runStart: timespec = ProtectedPatterns.now()
 
     /// New user, mount, pid, ipc, uts and network namespaces; the cgroup namespace is entered
     /// by the child once the supervisor has placed it in its cgroups.
@@ -55,8 +57,8 @@ public struct LaunchPlan: Sendable {
             rules = try SeccompCompiler.ruleSet(for: policy)
             // Writes near protected paths go past the supervisor, to be recorded (see ProtectedWrites).
             if !ProtectedWrites(plan: mounts).isEmpty { rules.watches = ProtectedWrites.watchRules() }
-            // And connections to unix sockets (see UnixSocketConnections).
-            rules.watches += UnixSocketConnections.watchRules()
+            // And connections to unix sockets (see UnixSocketConnections), and xattr setters.
+            rules.watches += UnixSocketConnections.watchRules() + PrivilegedXattrs.watchRules()
             seccomp = try SeccompCompiler.compile(rules, notify: notify)
         } catch { throw .invalid(error.message) }
         StartupTrace.mark("seccomp rules and compile")

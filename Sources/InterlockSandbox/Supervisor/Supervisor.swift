@@ -32,6 +32,8 @@ public final class Supervisor {
         public var refusedRequests: [String: Int] = [:]
         /// Opens and reads of credentials that appeared or changed after start, per path (exact).
         public var lateSecrets: [String: Int] = [:]
+        /// What the end-of-run sweep cleared or quarantined (WorkspaceSweep).
+        public var swept: [WorkspaceSweep.Finding] = []
     }
 
     private let plan: LaunchPlan
@@ -291,8 +293,10 @@ public final class Supervisor {
         inspection?.desk?.refuseAll(by: "the run ended")
         egress.shutdown()
         writeConnectionAggregates()
+        let swept = WorkspaceSweep(plan: plan.mounts, runStart: plan.runStart,
+                                   quarantine: WorkspaceSweep.quarantineDirectory(runID: runID)).run(log: audit, sandbox: runID)
         // A protected path that was absent could not be mounted read-only; if the run created
-        // it, the user must hear of it before anything outside runs it.
+        // it (and the sweep left it), the user must hear of it before anything outside runs it.
         let created = plan.mounts.watched.filter { access($0.path, F_OK) == 0 }
         for c in created {
             audit?.append(AuditRecord(sandbox: runID, kind: .file, action: "created", rule: "protected",
@@ -314,7 +318,7 @@ public final class Supervisor {
         return Outcome(exitCode: code, runID: runID, hiddenPaths: plan.mounts.hiddenPaths, blockedSyscalls: blocked, auditPath: audit?.path,
                        createdProtected: created, hiddenPathOpens: watcher?.count ?? 0,
                        refusedConnections: connectionRefusals, protectedWrites: protectedWrites,
-                       refusedRequests: requestRefusals, lateSecrets: lateSecrets)
+                       refusedRequests: requestRefusals, lateSecrets: lateSecrets, swept: swept)
     }
 
     /// The secrets guard, for runs whose supervisor may hold opens (root-invoked): a run that
