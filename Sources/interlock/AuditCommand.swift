@@ -176,7 +176,7 @@ enum AuditDescription {
         if r.kind == .connect, r.rule == "network.unix_sockets", let path {
             return "[network] unix_sockets = [\"\(path)\"] if the tools really need that socket"
         }
-        if r.kind == .file, let path, let rule = r.rule, rule.hasPrefix("protected: ") {
+        if r.kind == .file, path != nil, let rule = r.rule, rule.hasPrefix("protected: ") {
             let entry = String(rule.dropFirst("protected: ".count))
             let reason = r.detail.first(where: { $0.0 == "reason" })?.1.stringValue.map { " (protected because: \($0))" } ?? ""
             return "[filesystem] unprotect = [\"\(entry)\"] only if the project must let the sandbox change it\(reason)"
