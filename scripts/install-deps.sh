@@ -2,7 +2,7 @@
 # Installs what building and testing Interlock needs, if it is missing (Debian/Ubuntu).
 set -euo pipefail
 need=()
-for pkg in libseccomp-dev libcap-dev pkg-config procps util-linux python3-venv libcurl4-openssl-dev zlib1g-dev node-graphql; do
+for pkg in libseccomp-dev libcap-dev pkg-config procps util-linux python3-venv libcurl4-openssl-dev zlib1g-dev node-graphql jq; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then

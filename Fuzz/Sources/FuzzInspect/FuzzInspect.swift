@@ -28,7 +28,7 @@ func checkJSON(_ input: [UInt8]) {
     let actual = Result { () throws(JSONNode.ParseError) in try JSONNode.read(input) }
     switch (expected, actual) {
     case (.some(let value), .success(let node)):
-        guard !reference.ambiguous else { fatalError("read a text with two readings: \(reference.why)") }
+        guard !reference.ambiguous else { fatalError("read a text with two readings: \(reference.why ?? "")") }
         guard value == node else { fatalError("read to another value than the reference") }
     case (.some, .failure(let error)):
         guard reference.ambiguous, error.ambiguous else { fatalError("refused a text the reference reads one way: \(error.message)") }

@@ -2,8 +2,8 @@
 
 Each reader is a way a real server reads a request: Python's `json` (the last of two equal keys,
 and with `object_pairs_hook` the first; from bytes it also accepts a BOM and UTF-16),
-`urllib.parse`, `http.cookies`, `gzip`/`zlib`, graphql-core, and, through one long-lived node
-process, Node's `JSON.parse`, `URLSearchParams`, WHATWG `URL` and Debian's graphql-js. A
+`urllib.parse`, `http.cookies`, `gzip`/`zlib`, graphql-core, Debian's jq, and, through one
+long-lived node process, Node's `JSON.parse`, `URLSearchParams`, WHATWG `URL` and Debian's graphql-js. A
 request is a dict: method, target, headers ([(name, value)] as sent), body (bytes).
 
 The question every reader answers: does this request, read this way, carry a denied operation
@@ -19,6 +19,7 @@ import json
 import os
 import posixpath
 import re
+import shutil
 import subprocess
 import urllib.parse
 import zlib
@@ -26,6 +27,7 @@ import zlib
 import graphql
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+JQ = shutil.which("jq")
 
 
 class NodeReaders:
@@ -107,6 +109,14 @@ def json_readings(body, charset, node):
         out.append(("python raw_decode (first value)", json.JSONDecoder().raw_decode(body.decode("utf-8"))[0]))
     except (ValueError, UnicodeDecodeError, RecursionError):
         pass
+    if JQ:
+        # Debian's jq: takes a BOM, NaN, and every value of a stream of them.
+        done = subprocess.run([JQ, "-c", "."], input=body, capture_output=True, timeout=30)
+        for line in done.stdout.decode("utf-8", "replace").splitlines():
+            try:
+                out.append(("jq", json.loads(line)))
+            except ValueError:
+                pass
     answer = node.ask({"op": "json", "b64": base64.b64encode(body).decode(), "charset": charset or "utf-8"})
     if "ok" in answer:
         out.append(("node JSON.parse", answer["ok"]))
