@@ -26,6 +26,17 @@ enum JSONNode: Equatable {
 
     var string: String? { if case .string(let s) = self { return s }; return nil }
 
+    /// An object's keys, in order.
+    var keys: [String] { if case .object(let fields) = self { return fields.map(\.0) }; return [] }
+
+    /// A key as Go's encoding/json matches it to a field: without case, and with the Kelvin
+    /// sign as `k` and the long s as `s` (`"QUERY"` and `"query"` name the same field there).
+    static func foldedKey(_ key: String) -> String {
+        String(String.UnicodeScalarView(key.lowercased().unicodeScalars.map { scalar in
+            switch scalar { case "\u{212A}": "k"; case "\u{17F}": "s"; default: scalar }
+        }))
+    }
+
     /// RFC 6901: `/a/0/b`, with `~1` for '/' and `~0` for '~'. "" is the whole document.
     func pointer(_ text: String) -> JSONNode? {
         guard !text.isEmpty else { return self }

@@ -260,6 +260,9 @@ extension GraphQLExtraction {
         guard !items.isEmpty else { return .failure(.unreadable("an empty batch")) }
         var documents: [String] = []
         for item in items {
+            if let other = item.keys.first(where: { $0 != "query" && JSONNode.foldedKey($0) == "query" }) {
+                return .failure(.unreadable("a \"\(JSONNode.shown(other))\" key, which Go's JSON reader takes for \"query\""))
+            }
             guard let query = item["query"]?.string else {
                 return .failure(.unreadable("a request without a 'query' text (persisted queries are not inspected)"))
             }

@@ -61,6 +61,10 @@ final class OneReadingTests: XCTestCase {
                        #"duplicate "query" key in the JSON body"#)
         XCTAssertEqual(unreadable(request(body: #"[{"query": "{ me }"}, {"query": "{ a }", "query": "{ b }"}]"#)),
                        #"duplicate "query" key in the JSON body"#)
+        XCTAssertEqual(unreadable(request(body: #"{"query": "{ me }", "QUERY": "mutation { volumeDelete }"}"#)),
+                       #"a "QUERY" key, which Go's JSON reader takes for "query""#)
+        XCTAssertEqual(unreadable(request(body: #"{"query": "{ me }", "\u017Fquery": 1, "Query": "{ a }"}"#)),
+                       #"a "Query" key, which Go's JSON reader takes for "query""#)
         let form = [("content-type", "application/x-www-form-urlencoded")]
         XCTAssertEqual(unreadable(request(headers: form, body: "query=%7Bme%7D&query=mutation%7BvolumeDelete%7D")),
                        #"duplicate "query" parameter in the form body"#)

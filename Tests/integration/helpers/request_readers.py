@@ -92,8 +92,14 @@ def form_pairs(text):
     return urllib.parse.parse_qsl(text, keep_blank_values=True)
 
 
-def json_readings(body, charset, node):
-    """(reader, parsed value) for each JSON reader that accepts the body."""
+def json_readings(body, charset, node, pairs=False):
+    """(reader, parsed value) for each JSON reader that accepts the body; with `pairs`, Python's
+    reading with every object as its list of (key, value) pairs."""
+    if pairs:
+        try:
+            return [("python json (pairs)", json.loads(body, object_pairs_hook=list))]
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return []
     out = []
     try:
         out.append(("python json (last key wins)", json.loads(body)))
@@ -154,6 +160,12 @@ def graphql_documents(request, node):
                     for item in items:
                         if isinstance(item, dict) and isinstance(item.get("query"), str):
                             docs.append((reader, item["query"]))
+                for reader, value in json_readings(body, charset, node, pairs=True):
+                    # Go's encoding/json: keys match a field without regard to case; the last wins.
+                    is_object = lambda x: isinstance(x, list) and all(isinstance(p, tuple) for p in x)
+                    for item in ([value] if is_object(value) else [x for x in value if is_object(x)] if isinstance(value, list) else []):
+                        texts = [v for k, v in item if k.lower() == "query" and isinstance(v, str)]
+                        docs += [(f"{reader}, keys as Go matches them", t) for t in texts[-1:]]
     return docs
 
 

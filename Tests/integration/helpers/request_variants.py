@@ -62,6 +62,7 @@ def graphql_shapes(denied, benign):
         ("json duplicate key, denied last", JSON_TYPE, f'{{"query": {b}, "query": {d}}}'),
         ("json duplicate key, denied first", JSON_TYPE, f'{{"query": {d}, "query": {b}}}'),
         ("json duplicate escaped key", JSON_TYPE, f'{{"query": {b}, "\\u0071uery": {d}}}'),
+        ("json key in another case", JSON_TYPE, f'{{"query": {b}, "QUERY": {d}}}'),
         ("json escaped key", JSON_TYPE, f'{{"\\u0071\\u0075ery": {d}}}'),
         ("json escaped value", JSON_TYPE, f'{{"query": {json_string(denied, escaped=True)}}}'),
         ("json duplicate key in variables", JSON_TYPE, f'{{"query": {d}, "variables": {{"id": "a", "id": "b"}}}}'),
