@@ -17,7 +17,7 @@ import time
 import pytest
 
 from conftest import PY, TIMEOUT, sandbox_env, wait_until, write_profile
-from helpers.egress_servers import GraphQLServer, make_certificate
+from helpers.egress_servers import SANDBOX_TUNNEL, GraphQLServer, make_certificate
 
 API = "backboard.railway.test"
 OTHER = "other.railway.test"
@@ -473,11 +473,9 @@ def test_credential_from_the_supervisors_environment_and_strip(run, workspace, t
 # Request smuggling on an inspected host (issue 9's list): raw HTTP/1.1 written into the TLS
 # tunnel, so that the proxy's parser is the one that has to get framing right. Each variant hides
 # a volumeDelete mutation behind an innocent query; none may reach the server.
-PY_SMUGGLE = r"""
-import os, socket, ssl, sys
+PY_SMUGGLE = SANDBOX_TUNNEL + r"""
+import sys
 host, port = sys.argv[1], int(sys.argv[2])
-proxy = os.environ["HTTPS_PROXY"].split("//", 1)[1].rstrip("/")
-ph, pp = proxy.rsplit(":", 1)
 mutation = b'{"query": "mutation { volumeDelete(volumeId: \\"v1\\") }"}'
 query = b'{"query": "{ me { id } }"}'
 def req(body, extra=b""):
@@ -525,25 +523,10 @@ variants = {
                     b"Content-Length: " + str(len(query)).encode() + b"\r\n\r\n" + query + hidden),
     "HTTP/2 preface": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + hidden,
 }
-context = ssl.create_default_context()
 for name, payload in variants.items():
-    s = socket.create_connection((ph, int(pp)), timeout=10)
-    s.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = s.recv(4096)
-        if not chunk: break
-        head += chunk
-    t = context.wrap_socket(s, server_hostname=host)
+    t = tunnel(host, port, 10)
     t.sendall(payload)
-    answer = b""
-    try:
-        while True:
-            chunk = t.recv(65536)
-            if not chunk: break
-            answer += chunk
-    except (socket.timeout, ssl.SSLError, OSError):
-        pass
+    answer = read_all(t)
     statuses = [line.split()[1].decode() for line in answer.split(b"\r\n") if line.startswith(b"HTTP/1.")]
     print(name, "STATUSES", ",".join(statuses) or "none", flush=True)
     t.close()

@@ -25,7 +25,7 @@ import pytest
 from conftest import PY, REPO_ROOT, Runner, write_profile
 from helpers import request_readers as readers
 from helpers import request_variants as variants
-from helpers.egress_servers import GraphQLServer, make_certificate
+from helpers.egress_servers import SANDBOX_TUNNEL, GraphQLServer, make_certificate
 
 SEED = int(os.environ.get("INTERLOCK_DIFF_SEED", "23"))
 COUNT = int(os.environ.get("INTERLOCK_DIFF_COUNT", "400"))
@@ -33,32 +33,18 @@ PACKS = ["railway", "github", "aws", "kubernetes"]
 
 
 # Inside the sandbox: each variant on its own connection (CONNECT through the proxy, TLS with
-# the run's CA), raw bytes out, the status and the refusal's first line back, one JSON line each.
-CLIENT = r"""
-import json, os, socket, ssl, sys
-proxy = os.environ["HTTPS_PROXY"].split("//", 1)[1].rstrip("/")
-ph, pp = proxy.rsplit(":", 1)
+# the run's CA), raw bytes out, the status and the start of the answer's body back, one JSON line each.
+CLIENT = SANDBOX_TUNNEL + r"""
+import json, sys
 port = int(sys.argv[2])
-context = ssl.create_default_context()
 for line in open(sys.argv[1]):
     item = json.loads(line)
     host, payload = item["host"], bytes.fromhex(item["hex"])
     status, reason = "none", ""
     try:
-        s = socket.create_connection((ph, int(pp)), timeout=30)
-        s.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = s.recv(4096)
-            if not chunk: break
-            head += chunk
-        t = context.wrap_socket(s, server_hostname=host)
+        t = tunnel(host, port, 30)
         t.sendall(payload)
-        answer = b""
-        while True:
-            chunk = t.recv(65536)
-            if not chunk: break
-            answer += chunk
+        answer = read_all(t)
         t.close()
         first, _, rest = answer.partition(b"\r\n")
         status = first.split()[1].decode() if first.startswith(b"HTTP/1.") else "none"

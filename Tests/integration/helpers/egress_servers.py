@@ -485,6 +485,35 @@ class UnixServer:
                 pass
 
 
+# Python source for scripts run inside a sandbox: `tunnel(host, port, timeout)` opens a TLS
+# connection to host:port through the sandbox's proxy (CONNECT), trusting the run's CA, and
+# `read_all(t)` reads it to the end.
+SANDBOX_TUNNEL = r"""
+import os, socket, ssl
+def tunnel(host, port, timeout):
+    proxy = os.environ["HTTPS_PROXY"].split("//", 1)[1].rstrip("/")
+    ph, pp = proxy.rsplit(":", 1)
+    s = socket.create_connection((ph, int(pp)), timeout=timeout)
+    s.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(4096)
+        if not chunk: break
+        head += chunk
+    return ssl.create_default_context().wrap_socket(s, server_hostname=host)
+def read_all(t):
+    answer = b""
+    try:
+        while True:
+            chunk = t.recv(65536)
+            if not chunk: break
+            answer += chunk
+    except (socket.timeout, ssl.SSLError, OSError):
+        pass
+    return answer
+"""
+
+
 def send_json(handler, obj, status=200):
     """Answers an http.server request with `obj` as JSON."""
     reply = json.dumps(obj).encode()
