@@ -11,7 +11,7 @@ pack denies, or the found token, Interlock refused the request (403) and the ser
 it. Controls (no reader sees anything) must get through, so a proxy that refused everything
 would fail.
 
-INTERLOCK_DIFF_SEED and INTERLOCK_DIFF_COUNT change the random part (default seed 23, 400
+INTERLOCK_DIFF_SEED and INTERLOCK_DIFF_COUNT change the random part (default seed 23, 300
 variants); a long run: INTERLOCK_DIFF_COUNT=20000.
 """
 
@@ -28,7 +28,7 @@ from helpers import request_variants as variants
 from helpers.egress_servers import SANDBOX_TUNNEL, GraphQLServer, make_certificate
 
 SEED = int(os.environ.get("INTERLOCK_DIFF_SEED", "23"))
-COUNT = int(os.environ.get("INTERLOCK_DIFF_COUNT", "400"))
+COUNT = int(os.environ.get("INTERLOCK_DIFF_COUNT", "300"))
 PACKS = ["railway", "github", "aws", "kubernetes"]
 
 

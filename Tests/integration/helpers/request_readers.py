@@ -13,6 +13,7 @@ yes to.
 
 import base64
 import binascii
+import functools
 import gzip
 import http.cookies
 import json
@@ -115,18 +116,26 @@ def json_readings(body, charset, node, pairs=False):
         out.append(("python raw_decode (first value)", json.JSONDecoder().raw_decode(body.decode("utf-8"))[0]))
     except (ValueError, UnicodeDecodeError, RecursionError):
         pass
-    if JQ:
-        # Debian's jq: takes a BOM, NaN, and every value of a stream of them.
-        done = subprocess.run([JQ, "-c", "."], input=body, capture_output=True, timeout=30)
-        for line in done.stdout.decode("utf-8", "replace").splitlines():
-            try:
-                out.append(("jq", json.loads(line)))
-            except ValueError:
-                pass
+    out += [("jq", value) for value in jq_values(body)]
     answer = node.ask({"op": "json", "b64": base64.b64encode(body).decode(), "charset": charset or "utf-8"})
     if "ok" in answer:
         out.append(("node JSON.parse", answer["ok"]))
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def jq_values(body):
+    """Debian's jq: takes a BOM, NaN, and every value of a stream of them."""
+    if not JQ:
+        return []
+    done = subprocess.run([JQ, "-c", "."], input=body, capture_output=True, timeout=30)
+    values = []
+    for line in done.stdout.decode("utf-8", "replace").splitlines():
+        try:
+            values.append(json.loads(line))
+        except ValueError:
+            pass
+    return values
 
 
 def is_json_type(kind):

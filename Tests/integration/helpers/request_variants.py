@@ -330,7 +330,36 @@ def _mutate_percent(rng, v):
     return dict(v, target=path + sep + query, name=v["name"] + " +pct")
 
 
-MUTATIONS = [_mutate_json_escapes, _mutate_gzip, _mutate_content_type, _mutate_duplicate_header, _mutate_percent]
+def _json_object_body(v):
+    try:
+        value = json.loads(v["body"])
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) and not any(n.lower() == "content-encoding" for n, _ in v["headers"]) else None
+
+
+def _mutate_batch(rng, v):
+    """A JSON request object inside a batch, behind a benign one."""
+    if _json_object_body(v) is None:
+        return v
+    return dict(v, body=b'[{"query": "{ me { id } }"}, ' + v["body"] + b"]", name=v["name"] + " +batch")
+
+
+def _mutate_duplicate_key(rng, v):
+    """Every key of a JSON request object written twice, a benign value first or last."""
+    value = _json_object_body(v)
+    if value is None:
+        return v
+    pairs = []
+    for key, item in value.items():
+        twin = [(key, "{ me { id } }" if key == "query" else None)]
+        pairs += twin + [(key, item)] if rng.random() < 0.5 else [(key, item)] + twin
+    body = "{" + ", ".join(f"{json.dumps(k)}: {json.dumps(x)}" for k, x in pairs) + "}"
+    return dict(v, body=body.encode(), name=v["name"] + " +dup keys")
+
+
+MUTATIONS = [_mutate_json_escapes, _mutate_gzip, _mutate_content_type, _mutate_duplicate_header, _mutate_percent,
+             _mutate_batch, _mutate_duplicate_key]
 
 
 def random_variants(seed, count):
