@@ -347,9 +347,11 @@ def token_sightings(request, token, node):
         look("body", text)
         look("body, unquoted", urllib.parse.unquote(text))
         for name, value in form_pairs(text):
-            for reader, parsed in json_readings(value.encode("utf-8", "surrogatepass"), None, node):
-                for string in json_strings(parsed):
-                    look(f"form field {name} as JSON, {reader}", string)
+            try:
+                for string in json_strings(json.loads(value)):
+                    look(f"form field {name} as JSON", string)
+            except (ValueError, RecursionError):
+                pass
         for reader, value in json_readings(body, None, node):
             for string in json_strings(value):
                 look(reader, string)
