@@ -19,8 +19,8 @@ package struct FoundTokens {
     }
 
     /// Looks where the server will look, after it decodes: percent-escapes anywhere, JSON
-    /// string escapes, HTTP Basic credentials, and the body with its Content-Encoding undone
-    /// (the caller sets `decodedBody`).
+    /// string escapes, quoted-cookie escapes, HTTP Basic credentials, and the body with its
+    /// Content-Encoding undone (the caller sets `decodedBody`).
     package func find(in request: InspectedRequest) -> Finding? {
         for (name, value) in request.headers {
             var readings = Self.readings(Array(value.utf8))
