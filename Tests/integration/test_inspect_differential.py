@@ -137,7 +137,7 @@ def outcome(interlock, tmp_path_factory):
         with open(os.path.join(workspace, "client.py"), "w") as f:
             f.write(CLIENT)
         cp = Runner(interlock)(["run", "--env", "staging", "--", PY, "client.py", "variants.jsonl", str(server.port)],
-                               workspace, timeout=900)
+                               workspace, timeout=max(900, len(all_variants) // 4))
         answers = {a["id"]: a for a in (json.loads(line) for line in cp.stdout.splitlines() if line.startswith("{"))}
         assert len(answers) == len(all_variants), cp.stdout[-2000:] + cp.stderr[-3000:]
         got = received(server)
