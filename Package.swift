@@ -22,6 +22,8 @@ let package = Package(
         // System libraries, linked for real: libseccomp compiles filters, libcap names capabilities.
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        // zlib undoes a request's Content-Encoding (gzip, deflate) before it is inspected.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Everything between clone and execve: C only, async-signal-safe.
         .target(name: "CInterlock"),
         // splice/epoll/eventfd for the egress relay (not exported by Swift's Glibc module).
@@ -36,8 +38,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // How a request is read for the rules and the found-token check: no networking, so the
+        // fuzz target builds it alone.
+        .target(name: "InterlockInspectReaders", dependencies: ["InterlockProfile", "InterlockSecrets", "CZlib"]),
         .target(name: "InterlockInspect", dependencies: [
-            "InterlockProfile", "InterlockEgress", "InterlockSecrets",
+            "InterlockProfile", "InterlockEgress", "InterlockSecrets", "InterlockInspectReaders",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -47,7 +52,7 @@ let package = Package(
         ]),
         .target(name: "InterlockSandbox", dependencies: [
             "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit", "InterlockEgress", "InterlockSecrets",
-            "InterlockInspect",
+            "InterlockInspect", "InterlockInspectReaders",
         ]),
         .executableTarget(name: "interlock", dependencies: [
             "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit", "InterlockSecrets", "InterlockInspect",
@@ -58,7 +63,7 @@ let package = Package(
         .testTarget(name: "InterlockAuditTests", dependencies: ["InterlockAudit"]),
         .testTarget(name: "InterlockSeccompTests", dependencies: ["InterlockSeccomp", "InterlockProfile"]),
         .testTarget(name: "InterlockSecretsTests", dependencies: ["InterlockSecrets", "InterlockProfile"]),
-        .testTarget(name: "InterlockInspectTests", dependencies: ["InterlockInspect", "InterlockProfile"]),
+        .testTarget(name: "InterlockInspectTests", dependencies: ["InterlockInspect", "InterlockInspectReaders", "InterlockProfile"]),
         .testTarget(name: "InterlockEgressTests", dependencies: [
             "InterlockEgress", "InterlockProfile",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -77,5 +82,6 @@ if Context.environment["INTERLOCK_FUZZ"] != nil {
         .executableTarget(name: "FuzzSeccompJSON", dependencies: ["FuzzDriver", "InterlockSeccomp"], path: "Fuzz/Sources/FuzzSeccompJSON"),
         .executableTarget(name: "FuzzAuditReader", dependencies: ["FuzzDriver", "InterlockAudit"], path: "Fuzz/Sources/FuzzAuditReader"),
         .executableTarget(name: "FuzzEgress", dependencies: ["FuzzDriver", "InterlockEgress"], path: "Fuzz/Sources/FuzzEgress"),
+        .executableTarget(name: "FuzzInspect", dependencies: ["FuzzDriver", "InterlockInspectReaders"], path: "Fuzz/Sources/FuzzInspect"),
     ]
 }

@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"; shift || true
-declare -A corpus=([FuzzProfile]=profile [FuzzSeccompJSON]=seccomp-json [FuzzAuditReader]=audit [FuzzEgress]=egress)
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(FuzzProfile FuzzSeccompJSON FuzzAuditReader FuzzEgress)
+declare -A corpus=([FuzzProfile]=profile [FuzzSeccompJSON]=seccomp-json [FuzzAuditReader]=audit [FuzzEgress]=egress [FuzzInspect]=inspect)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(FuzzProfile FuzzSeccompJSON FuzzAuditReader FuzzEgress FuzzInspect)
 for t in "${targets[@]}"; do
   INTERLOCK_FUZZ=1 ${SWIFT:-swift} build --build-path .build-fuzz -Xswiftc -sanitize=fuzzer,address \
       -Xswiftc -parse-as-library --product "$t" 2>&1 | grep -v "warning: Cannot export" | grep -E "error|warning: |Compiling|complete" | tail -3

@@ -1,4 +1,5 @@
 import InterlockEgress
+import InterlockInspectReaders
 import InterlockProfile
 import InterlockSecrets
 import NIOCore

@@ -1,3 +1,4 @@
+import InterlockInspectReaders
 import InterlockProfile
 import NIOCore
 import NIOHTTP1
@@ -58,6 +59,17 @@ struct RequestGate {
             }
         }
 
+        // The rules and the found-token check read the body the server will read.
+        do {
+            request.decodedBody = try ContentCoding.decode(request, limit: inspector.settings.maxBodyBytes)
+        } catch {
+            let what = "\(request.method) \(request.path) with a Content-Encoding"
+            refuse(request, what: what, rule: "inspected host",
+                   sentence: "interlock: a request to \(host) is refused: \(error.message) — send it uncompressed", keepAlive: keepAlive,
+                   reason: error.message)
+            return
+        }
+
         // A credential the broker did not inject is one the agent found: it cannot be spent.
         if inspector.settings.foundTokens != "off", let found = inspector.tokens.find(in: request) {
             let what = "a request carrying a \(found.kind) in \(found.location)"
@@ -82,7 +94,7 @@ struct RequestGate {
             var sentence = inspector.refusal(decision.what, host: host, verb: "denied", by: "rule \(rule)")
             if let problem = decision.problem {
                 sentence = inspector.refusal(decision.what, host: host, verb: "refused", by: "rule \(rule), which needs to read it: \(problem)",
-                                             advice: "send a plain GraphQL query text, or ask a human")
+                                             advice: "send it in a plain form that reads only one way, or ask a human")
             }
             refuse(request, what: decision.what, rule: rule, sentence: sentence, keepAlive: keepAlive, reason: decision.problem)
         case .ask:

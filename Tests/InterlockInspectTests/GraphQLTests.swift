@@ -1,4 +1,5 @@
 @testable import InterlockInspect
+@testable import InterlockInspectReaders
 import InterlockProfile
 import XCTest
 

@@ -7,67 +7,23 @@ injects the brokered credential and re-originates TLS to the server, verifying i
 host's trust store plus `network.upstream_ca`.
 """
 
-import http.server
 import json
 import os
 import shutil
-import ssl
 import subprocess
 import tempfile
-import threading
 import time
 
 import pytest
 
 from conftest import PY, TIMEOUT, sandbox_env, wait_until, write_profile
-from helpers.egress_servers import make_certificate
+from helpers.egress_servers import SANDBOX_TUNNEL, GraphQLServer, make_certificate
 
 API = "backboard.railway.test"
 OTHER = "other.railway.test"
 RAILWAY = "backboard.railway.app"  # the real API's name, mapped to loopback by network.hosts
 TOKEN = "rw_live_" + "Q7f3kP9zL2mX8vR4tB6nY1cW5hJ0aDsE"  # the brokered secret: never seen inside
 FOUND = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"  # a GitHub token the agent "found"
-
-
-class GraphQLServer:
-    """HTTPS server: records every request (method, path, headers, body), answers JSON."""
-
-    def __init__(self, cert, key):
-        self.requests = []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _answer(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                outer.requests.append({"method": self.command, "path": self.path,
-                                       "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-                data = json.dumps({"data": {"ok": True, "path": self.path}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_DELETE = _answer
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -517,11 +473,9 @@ def test_credential_from_the_supervisors_environment_and_strip(run, workspace, t
 # Request smuggling on an inspected host (issue 9's list): raw HTTP/1.1 written into the TLS
 # tunnel, so that the proxy's parser is the one that has to get framing right. Each variant hides
 # a volumeDelete mutation behind an innocent query; none may reach the server.
-PY_SMUGGLE = r"""
-import os, socket, ssl, sys
+PY_SMUGGLE = SANDBOX_TUNNEL + r"""
+import sys
 host, port = sys.argv[1], int(sys.argv[2])
-proxy = os.environ["HTTPS_PROXY"].split("//", 1)[1].rstrip("/")
-ph, pp = proxy.rsplit(":", 1)
 mutation = b'{"query": "mutation { volumeDelete(volumeId: \\"v1\\") }"}'
 query = b'{"query": "{ me { id } }"}'
 def req(body, extra=b""):
@@ -569,25 +523,10 @@ variants = {
                     b"Content-Length: " + str(len(query)).encode() + b"\r\n\r\n" + query + hidden),
     "HTTP/2 preface": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + hidden,
 }
-context = ssl.create_default_context()
 for name, payload in variants.items():
-    s = socket.create_connection((ph, int(pp)), timeout=10)
-    s.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = s.recv(4096)
-        if not chunk: break
-        head += chunk
-    t = context.wrap_socket(s, server_hostname=host)
+    t = tunnel(host, port, 10)
     t.sendall(payload)
-    answer = b""
-    try:
-        while True:
-            chunk = t.recv(65536)
-            if not chunk: break
-            answer += chunk
-    except (socket.timeout, ssl.SSLError, OSError):
-        pass
+    answer = read_all(t)
     statuses = [line.split()[1].decode() for line in answer.split(b"\r\n") if line.startswith(b"HTTP/1.")]
     print(name, "STATUSES", ",".join(statuses) or "none", flush=True)
     t.close()

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import InterlockInspect
+import InterlockInspectReaders
 import InterlockProfile
 import InterlockSecrets
 

@@ -179,6 +179,47 @@ class HTTPServer:
         self.thread.join(timeout=30)
 
 
+class GraphQLServer:
+    """HTTPS server: records every request (method, path, headers, body), answers JSON."""
+
+    def __init__(self, cert, key):
+        self.requests = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                outer.requests.append({"method": self.command, "path": self.path,
+                                       "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                data = json.dumps({"data": {"ok": True, "path": self.path}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _answer
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 class EchoServer:
     """A TCP server (not HTTP) that greets, then answers every line with `echo: LINE`: a stand-in
     for the database and ssh clients that go through SOCKS5. A first line `COLLECT` makes it read
@@ -442,6 +483,35 @@ class UnixServer:
                 os.unlink(p)
             except FileNotFoundError:
                 pass
+
+
+# Python source for scripts run inside a sandbox: `tunnel(host, port, timeout)` opens a TLS
+# connection to host:port through the sandbox's proxy (CONNECT), trusting the run's CA, and
+# `read_all(t)` reads it to the end.
+SANDBOX_TUNNEL = r"""
+import os, socket, ssl
+def tunnel(host, port, timeout):
+    proxy = os.environ["HTTPS_PROXY"].split("//", 1)[1].rstrip("/")
+    ph, pp = proxy.rsplit(":", 1)
+    s = socket.create_connection((ph, int(pp)), timeout=timeout)
+    s.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(4096)
+        if not chunk: break
+        head += chunk
+    return ssl.create_default_context().wrap_socket(s, server_hostname=host)
+def read_all(t):
+    answer = b""
+    try:
+        while True:
+            chunk = t.recv(65536)
+            if not chunk: break
+            answer += chunk
+    except (socket.timeout, ssl.SSLError, OSError):
+        pass
+    return answer
+"""
 
 
 def send_json(handler, obj, status=200):
