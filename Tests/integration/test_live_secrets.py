@@ -196,7 +196,7 @@ def test_cli_login_during_the_run_stays_hidden(run, workspace, home):
     assert {rec["detail"]["path"] for rec in refused} == {os.path.join(home, f) for f in files}
     first = refused[0]
     assert first["pid"] > 0 and "python" in first["exe"], first
-    assert first["rule"].startswith("home: "), first
+    assert first["rule"].startswith("secrets: home: "), first
     assert "credentials that appeared during the run" in r.stderr, r.stderr
 
 

@@ -315,7 +315,7 @@ final class SecretsGuard: @unchecked Sendable {
         let exe = pid > 0 ? ProcessInfo.exe(pid) : nil, argv = pid > 0 ? ProcessInfo.argv(pid) : nil
         let what = event.read != 0 ? "read" : "open"
         let record = AuditRecord(sandbox: sandbox, kind: .file, action: "deny", pid: pid > 0 ? pid : nil, exe: exe, argv: argv,
-                                 rule: rule, detail: [
+                                 rule: "secrets: " + rule, detail: [
                                      ("path", .string(path)),
                                      ("call", .string(what)),
                                      ("late", .bool(true)),
