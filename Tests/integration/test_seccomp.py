@@ -19,6 +19,8 @@ import time
 
 import pytest
 
+CHILD_RUSAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers", "child_rusage.py")
+
 from conftest import PY, TIMEOUT, Runner, sandbox_env, write_profile
 from helpers.seccomp_support import (EACCES, ENOSYS, EPERM, NOT_ON_X86_64, agent_baseline_groups,
                                      agent_baseline_names, call_line, call_results, decoded_values,
@@ -744,18 +746,22 @@ def run_measured(argv, cwd, out_dir):
     """Runs interlock, polling its VmHWM while it runs. Returns (exit code, stdout, stderr, peak kB
     seen, ru_maxrss kB from wait4: an upper bound of the supervisor's own peak)."""
     out_path, err_path = os.path.join(out_dir, "out.txt"), os.path.join(out_dir, "err.txt")
+    maxrss_path = os.path.join(out_dir, "maxrss.txt")
     with open(out_path, "w") as out, open(err_path, "w") as err:
-        p = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=sandbox_env())
+        p = subprocess.Popen([PY, CHILD_RUSAGE, maxrss_path, *argv], cwd=cwd, stdin=subprocess.DEVNULL,
+                             stdout=out, stderr=err, env=sandbox_env())
     peak, status, rusage = 0, None, None
     deadline = time.monotonic() + TIMEOUT * 5
     try:
         while status is None:
             try:
-                with open(f"/proc/{p.pid}/status") as f:
+                with open(f"/proc/{p.pid}/task/{p.pid}/children") as f:
+                    child = f.read().split()[0]
+                with open(f"/proc/{child}/status") as f:
                     for line in f:
                         if line.startswith("VmHWM:"):
                             peak = max(peak, int(line.split()[1]))
-            except (OSError, ValueError):
+            except (OSError, ValueError, IndexError):  # the wrapper has not forked yet
                 pass
             pid, st, ru = os.wait4(p.pid, os.WNOHANG)
             if pid == p.pid:
@@ -773,7 +779,8 @@ def run_measured(argv, cwd, out_dir):
         stdout = f.read()
     with open(err_path) as f:
         stderr = f.read()
-    return p.returncode, stdout, stderr, peak, rusage.ru_maxrss
+    with open(maxrss_path) as f:
+        return p.returncode, stdout, stderr, peak, int(f.read())
 
 
 @pytest.mark.parametrize("processes", [1, 4])
