@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "Interlock",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "interlock", targets: ["interlock"]),
         // `interlock mcp` execs it: the MCP SDK needs Foundation, which `interlock run` does not load.
@@ -30,7 +29,7 @@ let package = Package(
         .target(name: "CSplice"),
         .target(name: "InterlockProfile"),
         .target(name: "InterlockAudit"),
-        .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile"]),
+        .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile", "InterlockAudit"]),
         .target(name: "InterlockSecrets", dependencies: ["InterlockProfile"]),
         .target(name: "InterlockEgress", dependencies: [
             "InterlockProfile", "CSplice",

@@ -113,9 +113,9 @@ public struct EgressOptions: Sendable {
 /// - Add the route `local 0.0.0.0/0 dev lo` (table local) in that namespace, so a connection to
 ///   any IPv4 address lands on the transparent listener of its port (or is refused: fail closed).
 /// - `/etc/resolv.conf` inside: `nameserver 127.0.0.1` (`options ndots:1`, no `search`).
-/// - Environment: `HTTP_PROXY`, `HTTPS_PROXY`, `http_proxy`, `https_proxy` =
-///   `http://127.0.0.1:PORT`; `ALL_PROXY`, `all_proxy` = `socks5h://127.0.0.1:PORT`; `NO_PROXY`,
-///   `no_proxy` = `localhost,127.0.0.1,::1`.
+/// - Environment: the proxy variables (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and their
+///   lower-case forms) = `http://127.0.0.1:PORT` (a SOCKS5 client may use the same port);
+///   `NO_PROXY`, `no_proxy` = `localhost,127.0.0.1,::1`.
 /// - `syntheticAddress`: a block in 127/8 such as `127.100.0.0/16` is best (ssh, database
 ///   clients and `socks5://` clients then work by name); `127.0.0.2` is enough for TLS and HTTP.
 /// - Audit events arrive on the proxy's event loop thread; `whenStopped` reports a listener that
@@ -165,53 +165,25 @@ public final class EgressProxy: Sendable {
     /// Host — ssh, databases — and a SOCKS5 client that resolved locally still works).
     public func start(httpListener fd: Int32, transparentListeners: [(fd: Int32, port: Int)], dnsSocket: Int32?,
                       syntheticAddress: String) throws(EgressError) {
-        var pendingDescriptors: [Int32] = [fd] + transparentListeners.map(\.fd) + (dnsSocket.map { [$0] } ?? [])
-        func closePending() {
-            for descriptor in pendingDescriptors { _ = Glibc.close(descriptor) }
-            pendingDescriptors = []
-        }
+        var pending = PendingDescriptors([fd] + transparentListeners.map(\.fd) + (dnsSocket.map { [$0] } ?? []))
         let alreadyStarted = state.withLock { state -> Bool in
             guard state.phase == .idle else { return true }
             state.phase = .running
             return false
         }
         if alreadyStarted {
-            closePending()
+            pending.closeAll()
             throw EgressError("the egress proxy can be started only once")
         }
-        for listener in transparentListeners where !(1...65535).contains(listener.port) {
-            closePending()
-            state.withLock { $0.phase = .stopped }
-            throw EgressError("transparent listener port \(listener.port) is not a TCP port")
-        }
-        let synthetic: SyntheticAddresses
+        let synthetic: SyntheticAddresses, splice: SpliceEngine
         do throws(EgressError) {
-            // NIO traps on a descriptor that is not open: check every one before it sees any.
-            try EgressProxy.checkSocket(fd, type: SOCK_STREAM, families: [AF_INET, AF_INET6, AF_UNIX], what: "HTTP proxy listener")
-            for listener in transparentListeners {
-                try EgressProxy.checkSocket(listener.fd, type: SOCK_STREAM, families: [AF_INET, AF_INET6],
-                                            what: "transparent listener for port \(listener.port)")
-            }
-            if let dnsSocket {
-                try EgressProxy.checkSocket(dnsSocket, type: SOCK_DGRAM, families: [AF_INET, AF_INET6], what: "DNS socket")
-            }
-            guard Set(pendingDescriptors).count == pendingDescriptors.count else {
-                throw EgressError("the same descriptor was passed twice")
-            }
-            synthetic = try SyntheticAddresses(syntheticAddress)
+            synthetic = try Self.checkDescriptors(http: fd, transparent: transparentListeners, dns: dnsSocket,
+                                                  all: pending.descriptors, syntheticAddress: syntheticAddress)
+            do { splice = try SpliceEngine() } catch { throw EgressError("cannot start the egress relay thread: \(error)") }
         } catch {
-            closePending()
+            pending.closeAll()
             state.withLock { $0.phase = .stopped }
             throw error
-        }
-
-        let splice: SpliceEngine
-        do {
-            splice = try SpliceEngine()
-        } catch {
-            closePending()
-            state.withLock { $0.phase = .stopped }
-            throw EgressError("cannot start the egress relay thread: \(error)")
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let threadPool = NIOThreadPool(numberOfThreads: max(1, options.resolverThreads))
@@ -220,77 +192,23 @@ public final class EgressProxy: Sendable {
         let core = ProxyCore(rules: rules, resolver: resolver, options: options, synthetic: synthetic, inspector: inspector,
                              splice: splice, audit: audit)
         var listeners: [any Channel] = []
-        let backlog = options.backlog
-
-        // The proxy accepts the clients itself (on the splice thread), so that it knows their
-        // descriptors when it hands them to the splice relay; NIO serves each front phase.
-        func serve(_ descriptor: Int32, what: String,
-                   makeHandler: @escaping @Sendable (ProxyCore, UInt64) -> FrontHandler) throws(EgressError) {
-            pendingDescriptors.removeAll { $0 == descriptor }
-            guard Glibc.listen(descriptor, backlog) == 0 else {
-                let error = SystemCallError(call: "listen", errno: errno)
-                _ = Glibc.close(descriptor)
-                throw EgressError("cannot serve the \(what) on descriptor \(descriptor): \(error)")
-            }
-            let maxConnections = options.maxConnections
-            let loop = group.next()
-            splice.listen(on: descriptor, accepted: { client in
-                // Over the limit: closed at once (before NIO sees it).
-                guard core.clientConnections.add(1, ordering: .relaxed).newValue <= maxConnections else {
-                    core.clientConnections.subtract(1, ordering: .relaxed)
-                    _ = Glibc.close(client)
-                    return
-                }
-                let slot = ClientSlot(core: core, descriptor: client)
-                ClientBootstrap(group: loop)
-                    .channelOption(.allowRemoteHalfClosure, value: true)
-                    .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                    .channelOption(.recvAllocator, value: RelayTuning.recvAllocator)
-                    .channelOption(.writeBufferWaterMark, value: RelayTuning.waterMark)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            channel.closeFuture.whenComplete { _ in
-                                if !slot.handedOver { slot.release() }
-                            }
-                            core.track(channel)
-                            let handler = makeHandler(core, core.newConnectionID())
-                            handler.client = slot
-                            try channel.pipeline.syncOperations.addHandler(handler)
-                        }
-                    }
-                    .withConnectedSocket(client)
-                    .whenFailure { _ in slot.release() }
-            }, failed: { [weak self] reason in
-                self?.listenerClosed(reason: "the \(what) closed unexpectedly, \(reason)")
-            })
-        }
-
         do throws(EgressError) {
-            try serve(fd, what: "HTTP proxy listener") { core, id in HTTPProxyHandler(core: core, connectionID: id) }
+            try serve(fd, what: "HTTP proxy listener", core: core, group: group, splice: splice, pending: &pending) { core, id in
+                HTTPProxyHandler(core: core, connectionID: id)
+            }
             for listener in transparentListeners {
                 let port = listener.port
-                try serve(listener.fd, what: "transparent listener for port \(port)") { core, id in
+                try serve(listener.fd, what: "transparent listener for port \(port)", core: core, group: group, splice: splice,
+                          pending: &pending) { core, id in
                     TransparentHandler(core: core, connectionID: id, port: port)
                 }
             }
             if let dnsSocket {
-                pendingDescriptors.removeAll { $0 == dnsSocket }
-                do {
-                    let channel = try DatagramBootstrap(group: group)
-                        .channelInitializer { channel in
-                            channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(DNSResponder(core: core, synthetic: synthetic))
-                            }
-                        }
-                        .withBoundSocket(dnsSocket)
-                        .wait()
-                    listeners.append(channel)
-                } catch {
-                    throw EgressError("cannot serve DNS on descriptor \(dnsSocket): \(error)")
-                }
+                pending.adopt(dnsSocket)
+                listeners.append(try Self.serveDNS(dnsSocket, core: core, synthetic: synthetic, group: group))
             }
         } catch {
-            closePending()
+            pending.closeAll()
             for listener in listeners { try? listener.close().wait() }
             splice.shutdown()
             try? group.syncShutdownGracefully()
@@ -310,6 +228,101 @@ public final class EgressProxy: Sendable {
             listener.closeFuture.whenComplete { [weak self] _ in
                 self?.listenerClosed(reason: "the DNS socket closed unexpectedly")
             }
+        }
+    }
+
+    /// The descriptors `start` was given and has not handed on yet: closed if starting fails.
+    private struct PendingDescriptors {
+        private(set) var descriptors: [Int32]
+        init(_ descriptors: [Int32]) { self.descriptors = descriptors }
+        /// `descriptor` is someone else's to close from now on.
+        mutating func adopt(_ descriptor: Int32) { descriptors.removeAll { $0 == descriptor } }
+        mutating func closeAll() {
+            for descriptor in descriptors { _ = Glibc.close(descriptor) }
+            descriptors = []
+        }
+    }
+
+    /// NIO traps on a descriptor that is not open: every one is checked before it sees any.
+    /// Returns the parsed synthetic address (block).
+    private static func checkDescriptors(http: Int32, transparent: [(fd: Int32, port: Int)], dns: Int32?, all: [Int32],
+                                         syntheticAddress: String) throws(EgressError) -> SyntheticAddresses {
+        for listener in transparent where !(1...65535).contains(listener.port) {
+            throw EgressError("transparent listener port \(listener.port) is not a TCP port")
+        }
+        try checkSocket(http, type: SOCK_STREAM, families: [AF_INET, AF_INET6, AF_UNIX], what: "HTTP proxy listener")
+        for listener in transparent {
+            try checkSocket(listener.fd, type: SOCK_STREAM, families: [AF_INET, AF_INET6],
+                            what: "transparent listener for port \(listener.port)")
+        }
+        if let dns {
+            try checkSocket(dns, type: SOCK_DGRAM, families: [AF_INET, AF_INET6], what: "DNS socket")
+        }
+        guard Set(all).count == all.count else {
+            throw EgressError("the same descriptor was passed twice")
+        }
+        return try SyntheticAddresses(syntheticAddress)
+    }
+
+    /// Serves one TCP listener. The proxy accepts the clients itself (on the splice thread), so
+    /// that it knows their descriptors when it hands them to the splice relay; NIO serves each
+    /// front phase (the request, the SOCKS5 handshake, the ClientHello).
+    private func serve(_ descriptor: Int32, what: String, core: ProxyCore, group: MultiThreadedEventLoopGroup, splice: SpliceEngine,
+                       pending: inout PendingDescriptors,
+                       makeHandler: @escaping @Sendable (ProxyCore, UInt64) -> FrontHandler) throws(EgressError) {
+        pending.adopt(descriptor)
+        guard Glibc.listen(descriptor, options.backlog) == 0 else {
+            let error = SystemCallError(call: "listen", errno: errno)
+            _ = Glibc.close(descriptor)
+            throw EgressError("cannot serve the \(what) on descriptor \(descriptor): \(error)")
+        }
+        let maxConnections = options.maxConnections
+        let loop = group.next()
+        splice.listen(on: descriptor, accepted: { client in
+            // Over the limit: closed at once (before NIO sees it).
+            guard core.clientConnections.add(1, ordering: .relaxed).newValue <= maxConnections else {
+                core.clientConnections.subtract(1, ordering: .relaxed)
+                _ = Glibc.close(client)
+                return
+            }
+            let slot = ClientSlot(core: core, descriptor: client)
+            ClientBootstrap(group: loop)
+                .channelOption(.allowRemoteHalfClosure, value: true)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .channelOption(.recvAllocator, value: RelayTuning.recvAllocator)
+                .channelOption(.writeBufferWaterMark, value: RelayTuning.waterMark)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        channel.closeFuture.whenComplete { _ in
+                            if !slot.handedOver { slot.release() }
+                        }
+                        core.track(channel)
+                        let handler = makeHandler(core, core.newConnectionID())
+                        handler.client = slot
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
+                }
+                .withConnectedSocket(client)
+                .whenFailure { _ in slot.release() }
+        }, failed: { [weak self] reason in
+            self?.listenerClosed(reason: "the \(what) closed unexpectedly, \(reason)")
+        })
+    }
+
+    /// The DNS responder on the bound UDP socket.
+    private static func serveDNS(_ socket: Int32, core: ProxyCore, synthetic: SyntheticAddresses,
+                                 group: MultiThreadedEventLoopGroup) throws(EgressError) -> any Channel {
+        do {
+            return try DatagramBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(DNSResponder(core: core, synthetic: synthetic))
+                    }
+                }
+                .withBoundSocket(socket)
+                .wait()
+        } catch {
+            throw EgressError("cannot serve DNS on descriptor \(socket): \(error)")
         }
     }
 

@@ -106,8 +106,11 @@ enum Baselines {
           "syslog", "vhangup", "lookup_dcookie", "fanotify_init"]),
         ("raw I/O ports and legacy x86 modes",
          ["iopl", "ioperm", "vm86", "vm86old"]),
-        ("NUMA policy and page migration (Docker needs CAP_SYS_NICE for these)",
-         ["mbind", "get_mempolicy", "set_mempolicy", "set_mempolicy_home_node", "migrate_pages", "move_pages"]),
+        // get_mempolicy and set_mempolicy stay allowed (Docker asks CAP_SYS_NICE for them): they
+        // read and set the calling thread's own allocation policy, which the kernel lets any
+        // process do, and libnuma calls both at start (procps: every `ps` and `top`).
+        ("binding memory ranges and moving pages, possibly another process's (Docker needs CAP_SYS_NICE for these)",
+         ["mbind", "set_mempolicy_home_node", "migrate_pages", "move_pages"]),
         ("reaching into other processes' files and memory beyond ptrace (Docker needs CAP_SYS_PTRACE)",
          ["kcmp", "pidfd_getfd", "process_madvise"]),
         ("LSM attributes (Docker needs CAP_SYS_ADMIN)",

@@ -32,7 +32,3 @@ struct Doctor: ParsableCommand {
         if report.checks.contains(where: { $0.required && !$0.ok }) { throw ExitCode(1) }
     }
 }
-
-extension String {
-    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
-}

@@ -49,7 +49,9 @@ struct Init: ParsableCommand {
         // Validate what we wrote, and approve it: the user asked for this file.
         do {
             let policy = try ProfileLoader.load(reference: path, searchFrom: dir, environment: nil)
-            try ProfileTrust.record(profile: path, fingerprint: ProfileTrust.fingerprint(files: Trust.files(policy)), directory: Trust.directory)
+            let approval = ProfileApproval(environment: Shell.environmentDictionary(), home: Shell.home())
+            try ProfileTrust.record(profile: path, fingerprint: ProfileTrust.fingerprint(files: ProfileApproval.files(policy)),
+                                    directory: approval.directory)
         } catch {
             Shell.printError("the generated profile is invalid (please report this): \(error)")
             throw ExitCode(2)

@@ -19,7 +19,13 @@ struct Mcp: ParsableCommand {
     func run() throws {
         let (policy, workspace): (Policy, String)
         do { (policy, workspace) = try options.resolve() } catch { Shell.fail(error) }
-        Trust.check(policy: policy, verbose: false)
+        do {
+            _ = try ProfileApproval(environment: Shell.environmentDictionary(), home: Shell.home()).check(policy, named: false)
+        } catch let error as ProfileError {
+            Shell.fail(.profile(error))
+        } catch {
+            Shell.fail(.invalid("\(error)"))
+        }
         guard let me = Shell.realPath("/proc/self/exe") else { Shell.fail(.setup("cannot find the interlock binary (/proc/self/exe)")) }
         let server = String(me[..<(me.lastIndex(of: "/") ?? me.startIndex)]) + "/interlock-mcp"
         var arguments = [server, "--interlock", me, "--workspace", workspace]

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import InterlockAudit
 import InterlockProfile
+import InterlockSandbox
 import InterlockSeccomp
 
 /// `interlock replay LOG`: re-evaluates a recorded run's syscall events against a (changed)
@@ -36,17 +37,6 @@ struct Replay: ParsableCommand {
     @Flag(name: .long, help: "Run the recorded command again under the profile and compare what is blocked.")
     var rerun = false
 
-    struct Event {
-        var record: AuditRecord
-        var syscall: String
-        var arguments: [UInt64]
-        var count: Int
-        var oldDecision: String
-        var newDecision: String
-        var newRule: String?
-        var newOrigin: String?
-    }
-
     func run() throws {
         let dir = directory ?? AuditLog.defaultDirectory(home: Shell.home(), environment: Shell.environmentDictionary())
         let recorded: AuditRun
@@ -67,7 +57,7 @@ struct Replay: ParsableCommand {
             Shell.fail(.invalid(error.message))
         }
 
-        let events = Self.evaluate(recorded, rules: rules)
+        let events = SyscallReplay.evaluate(recorded, rules: rules)
         let stillDenied = events.filter { $0.newDecision != "allow" }
         if json {
             for e in events {
@@ -99,31 +89,11 @@ struct Replay: ParsableCommand {
         if !stillDenied.isEmpty { throw ExitCode(1) }
     }
 
-    static func evaluate(_ run: AuditRun, rules: SyscallRuleSet) -> [Event] {
-        run.records.filter { $0.kind == .syscall }.compactMap { r -> Event? in
-            let detail = Dictionary(r.detail.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
-            guard let name = detail["syscall"]?.stringValue else { return nil }
-            let args = (detail["args"]?.arrayValue ?? []).compactMap { v -> UInt64? in
-                guard let s = v.stringValue else { return nil }
-                return UInt64(s.hasPrefix("0x") ? String(s.dropFirst(2)) : s, radix: s.hasPrefix("0x") ? 16 : 10)
-            }
-            let (decision, rule): (String, SyscallRule?)
-            switch rules.evaluate(syscall: name, arguments: args) {
-            case .allowed: (decision, rule) = ("allow", nil)
-            case .denied(let r): (decision, rule) = (rules.mode == .learn ? "learn" : "deny", r)
-            case .silentErrno(_, let r): (decision, rule) = ("deny", r)
-            }
-            return Event(record: r, syscall: name, arguments: args, count: r.count ?? 1,
-                         oldDecision: r.action == "kill" ? "deny" : r.action, newDecision: decision,
-                         newRule: rule?.label, newOrigin: rule?.origin)
-        }
-    }
-
     /// The smallest change, by where the refusal now comes from: a baseline (or import) refusal
     /// is lifted with `allow`; the profile's own `deny` and `rules` entries must be removed
     /// (arrays append along `extends`, so no snippet can take them back); terminal injection
     /// is never lifted.
-    private func printSuggestion(_ stillDenied: [Event]) {
+    private func printSuggestion(_ stillDenied: [SyscallReplay.Event]) {
         if stillDenied.isEmpty {
             print("\n# nothing to suggest: the profile already allows every recorded call")
             return
@@ -189,23 +159,5 @@ struct Replay: ParsableCommand {
         print("\nrerun: exit \(status) (recorded: \(recorded.exitCode.map(String.init) ?? "?"))")
         print("  blocked before: \(show(before))")
         print("  blocked now:    \(show(after))")
-    }
-}
-
-/// posix_spawn of a child that inherits stdio; returns its exit code (128+N for signal N).
-enum Spawn {
-    static func run(executable: String, arguments: [String], cwd: String) -> Int32 {
-        var pid: pid_t = 0
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        let previous = Shell.currentDirectory()
-        _ = chdir(cwd)
-        let rc = posix_spawn(&pid, executable, nil, nil, argv, environ)
-        _ = chdir(previous)
-        guard rc == 0 else { return 127 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 }

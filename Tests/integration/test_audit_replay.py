@@ -239,11 +239,11 @@ def test_audit_show_unknown(il, workspace, recorded):
 
 
 def test_audit_show_safe_syscall_hint(il, workspace, sysc):
-    r = il(["run", "--", sysc, "call", "gm", str(NR["get_mempolicy"])], workspace)
+    r = il(["run", "--", sysc, "call", "gm", str(NR["mbind"])], workspace)
     sandbox = lifecycle(read_audit(log_of(r.stderr)), "start")["sandbox"]
     out = il(["audit", "show", sandbox], workspace).stdout
     hint = [l for l in out.splitlines() if "to allow:" in l]
-    assert hint and 'allow = ["get_mempolicy"]' in hint[0] and "not advised" not in hint[0], out
+    assert hint and 'allow = ["mbind"]' in hint[0] and "not advised" not in hint[0], out
 
 
 def test_audit_tail(il, workspace, recorded):
@@ -425,16 +425,16 @@ def test_suggest_dangerous_applied_makes_rerun_clean(il, workspace, recorded, tm
 
 
 def test_suggest_safe_syscall_applied(il, workspace, sysc, tmp_host_dir):
-    """A refusal that is safe to lift (get_mempolicy: NUMA policy query): suggested without
+    """A refusal that is safe to lift (mbind of an empty range): suggested without
     warnings; applied, replay passes and the rerun runs clean."""
-    r = il(["run", "--", sysc, "call", "gm", str(NR["get_mempolicy"])], workspace)
+    r = il(["run", "--", sysc, "call", "gm", str(NR["mbind"])], workspace)
     assert call_results(r.stdout)["gm"] == (-1, 1), r.stdout + r.stderr
     sandbox = lifecycle(read_audit(log_of(r.stderr)), "start")["sandbox"]
 
     r = il(["replay", sandbox, "--suggest"], workspace)
     assert r.returncode == 1
     snippet = suggested_snippet(r.stdout)
-    assert snippet == '[syscalls]\nallow = ["get_mempolicy"]', r.stdout
+    assert snippet == '[syscalls]\nallow = ["mbind"]', r.stdout
     assert "not suggested" not in r.stdout and "WARNING" not in r.stdout
 
     profile = write_profile(tmp_host_dir, 'extends = "default"\n' + snippet + "\n", "suggested.toml")

@@ -7,6 +7,7 @@ the user approves it.
 
 import json
 import os
+import re
 import subprocess
 
 from conftest import PY, SYSTEM_PATH, TIMEOUT, approve_profiles, sandbox_env, write_profile
@@ -173,6 +174,31 @@ def test_a_profile_seen_for_the_first_time_is_not_run_unapproved(run, workspace)
     approve_profiles(sub)
     assert run(["run", "--", "touch", marker], sub).returncode == 0
     assert os.path.exists(marker)
+
+
+def test_the_approval_command_the_refusal_names_works_as_printed(run, workspace, interlock):
+    """The refusal names `interlock profile trust PATH`: run verbatim (from another directory),
+    it approves that profile, and the run then starts; a second profile on the same line is refused."""
+    sub = os.path.join(workspace, "proj")
+    os.makedirs(sub)
+    with open(os.path.join(sub, ".interlock.toml"), "w") as f:
+        f.write('extends = "default"\n')
+    r = run(["run", "--", "true"], sub)
+    assert r.returncode == 2, r.stderr
+    printed = re.search(r"`interlock (profile trust [^`]+)`", r.stderr)
+    assert printed and printed.group(1) == "profile trust " + os.path.join(os.path.realpath(sub), ".interlock.toml"), r.stderr
+    t = subprocess.run([str(interlock)] + printed.group(1).split(" "), cwd="/", capture_output=True, text=True,
+                       env=sandbox_env(), timeout=TIMEOUT)
+    assert t.returncode == 0 and "approved: " in t.stdout, t.stdout + t.stderr
+    assert run(["run", "--", "true"], sub).returncode == 0
+    both = subprocess.run([str(interlock), "profile", "trust", "a.toml", "--profile", "b.toml"], cwd=sub,
+                          capture_output=True, text=True, env=sandbox_env(), timeout=TIMEOUT)
+    assert both.returncode == 2 and "once" in both.stderr, both.stderr
+
+
+def test_version(interlock):
+    r = subprocess.run([str(interlock), "--version"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 0 and re.fullmatch(r"\d+\.\d+\.\d+\S*\n", r.stdout), r.stdout + r.stderr
 
 
 def test_changed_extended_file_also_needs_approval(run, workspace):

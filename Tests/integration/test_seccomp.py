@@ -806,3 +806,18 @@ def test_burst_counts_exactly(interlock, workspace, sysc, audit_file, processes)
     assert len(aggregates) == processes
     assert peak_kb < 100 * 1024, f"supervisor VmHWM {peak_kb} kB"
     assert maxrss_kb < 100 * 1024, f"ru_maxrss {maxrss_kb} kB"
+
+
+def test_ps_and_top_run_without_refusals(run, workspace, audit_file):
+    """procps (through libnuma) reads and sets its own NUMA policy on every start
+    (get_mempolicy, set_mempolicy): the agent baseline allows both, as they only concern the
+    calling thread, so `ps` and `top` leave nothing in the summary or the log."""
+    if not shutil.which("ps") or not shutil.which("top"):
+        pytest.skip("procps is not installed")
+    r = run(["run", "-v", "--audit", audit_file, "--", "sh", "-c", "ps -e >/dev/null && top -b -n 1 >/dev/null"], workspace)
+    assert r.returncode == 0, r.stderr[-2000:]
+    line = summary_line(r.stderr)
+    assert line and "nothing blocked" in line, r.stderr[-2000:]
+    with open(audit_file) as f:
+        records = [json.loads(l) for l in f if l.strip()]
+    assert not [x for x in records if x["kind"] == "syscall"], records

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CInterlock
 import InterlockAudit
+import InterlockSeccomp
 import InterlockSecrets
 import Synchronization
 
@@ -327,5 +328,43 @@ final class SecretsGuard: @unchecked Sendable {
             return s.refusals[path, default: 0] <= SyscallAuditor.fullRecords
         }
         if full { log?.append(record) }
+    }
+}
+
+extension SecretsGuard {
+    /// CLONE_NEWNS | CLONE_NEWUSER (not exported by Swift's Glibc module).
+    static let newMountNamespace: UInt64 = 0x0002_0000 | 0x1000_0000
+
+    /// The guard for a run whose supervisor may hold opens (root-invoked) and whose profile
+    /// discovers secrets; nil otherwise. A run that should have one and cannot start it does not run.
+    /// `fault` (INTERLOCK_TEST_FAULT): `no-secrets-guard` leaves it off, said on stderr, so that
+    /// `make bench` can measure its cost; `secrets-guard` makes it fail (see init).
+    static func forRun(plan: LaunchPlan, runID: String, log: AuditLog?, fault: String?) throws(LaunchError) -> SecretsGuard? {
+        guard let judge = plan.secretsJudge, plan.identity.privileged else { return nil }
+        if fault == "no-secrets-guard" {
+            var line = "interlock: INTERLOCK_TEST_FAULT=no-secrets-guard: the secrets view is fixed at start for this run\n"
+            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+            return nil
+        }
+        // A mount namespace made inside copies the mounts without their marks. A profile that grants
+        // that (or learn mode, which lets refused calls run) chose it: said at start, never silent.
+        let grants = ["unshare", "clone"].filter { call in
+            if case .allowed = plan.syscallRules.evaluate(syscall: call, arguments: [newMountNamespace, 0, 0, 0, 0, 0]) {
+                return true
+            }
+            return plan.syscallRules.mode == .learn
+        }
+        if let call = grants.first {
+            var line = "interlock: warning: this run lets the sandbox create mount namespaces (\(call)\(plan.syscallRules.mode == .learn ? ", learn mode" : "")); "
+                + "files opened inside one are judged against the secrets view of the start only\n"
+            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        }
+        do {
+            return try SecretsGuard(judge: judge, sandbox: runID, log: log, fault: fault == "secrets-guard")
+        } catch {
+            throw .setup("\(error): credentials that appear on the host during the run could not be kept hidden. "
+                         + "The kernel needs fanotify permission events (CONFIG_FANOTIFY_ACCESS_PERMISSIONS); "
+                         + "see `interlock doctor`")
+        }
     }
 }

@@ -34,8 +34,22 @@ extension LaunchPlan {
         guard inspection.isActive else { return }
         let authority: CertificateAuthority
         do { authority = try CertificateAuthority(runID: runID) } catch { throw .setup(error.description) }
+        let bundle = try addTrustBundle(authority)
+        let brokered = try addBrokeredCredentials(inspection.credentials, home: home, callerEnvironment: callerEnvironment)
+        mounts.steps = MountPlan.ordered(mounts.steps)
+        let settings = InspectionSettings(policy: inspection, environment: policy.environment, credentials: brokered.credentials,
+                                          hiddenValues: Self.hiddenValues(brokered.secrets, hiddenFiles: hiddenFiles))
+        let asks = inspection.http.contains { $0.action == .ask } || inspection.foundTokens == "ask"
+        let socket = asks ? try addApprovalSocket(directory: approvalDirectory, runID: runID) : nil
+        egress.inspection = InspectionPlan(authority: authority, settings: settings, approvalSocket: socket, bundlePath: bundle)
 
-        // Trust: the system bundle plus the run's CA, mounted over the system bundle itself.
+        let trust = InspectionPlan.trustVariables.map { "\($0)=\(bundle)" }
+        let replaced = Set(InspectionPlan.trustVariables).union(brokered.removedVariables)
+        environment = environment.filter { !replaced.contains(String($0.prefix { $0 != "=" })) } + trust
+    }
+
+    /// Trust: the system bundle plus the run's CA, mounted over the system bundle itself. Returns its path.
+    private mutating func addTrustBundle(_ authority: CertificateAuthority) throws(LaunchError) -> String {
         guard let system = InspectionPlan.systemBundles.lazy.compactMap({ PathResolution.resolve($0, workspace: "/", home: "/").real })
             .first(where: { access($0, R_OK) == 0 }),
               let systemText = Self.readText(system, limit: 768 * 1024) else {
@@ -43,12 +57,16 @@ extension LaunchPlan {
         }
         let bundle = systemText + (systemText.hasSuffix("\n") ? "" : "\n") + "# Interlock: this run's inspection CA\n" + authority.certificatePEM
         mounts.steps.append(MountPlan.Step(kind: .generatedFile, source: bundle, target: system, origin: "network: inspection CA"))
+        return system
+    }
 
-        // Credentials: read now; the sandbox gets neither the variable nor the file.
+    /// Credentials: read now; the sandbox gets neither the variable nor the file.
+    private mutating func addBrokeredCredentials(_ entries: [CredentialEntry], home: String, callerEnvironment: [String: String])
+        throws(LaunchError) -> (credentials: [BrokeredCredential], secrets: [String], removedVariables: Set<String>) {
         var credentials: [BrokeredCredential] = []
         var secretValues: [String] = []
         var removedVariables: Set<String> = []
-        for entry in inspection.credentials {
+        for entry in entries {
             let secret: String
             if let name = entry.env {
                 guard let value = callerEnvironment[name], !value.isEmpty else {
@@ -58,17 +76,7 @@ extension LaunchPlan {
                 removedVariables.insert(name)
             } else if let file = entry.file {
                 let path = file.hasPrefix("~/") ? home + file.dropFirst(1) : file
-                guard let text = Self.readText(path, limit: 1 << 20) else {
-                    throw .setup("credentials (\(entry.source)): cannot read \(path)")
-                }
-                if let pointer = entry.jsonPointer {
-                    guard let value = CredentialSource.jsonValue(text, pointer: pointer) else {
-                        throw .setup("credentials (\(entry.source)): \(path) has no string at JSON pointer \(pointer)")
-                    }
-                    secret = value
-                } else {
-                    secret = text.trimmingWhitespace()
-                }
+                secret = try Self.credential(fromFile: path, entry: entry)
                 if let real = PathResolution.resolve(path, workspace: "/", home: "/").real, reachableInside(real) {
                     mounts.steps.append(MountPlan.Step(kind: .hideFile, source: nil, target: real, origin: "credentials (\(entry.source))"))
                 }
@@ -82,37 +90,45 @@ extension LaunchPlan {
             credentials.append(BrokeredCredential(host: entry.host, header: entry.header, value: entry.value.replacing("{token}", with: secret),
                                                   onPresent: entry.onPresent, source: entry.source))
         }
-        mounts.steps = MountPlan.ordered(mounts.steps)
+        return (credentials, secretValues, removedVariables)
+    }
 
-        // Values of the files this run hid (and the brokered secrets): a request carrying one is refused.
-        var hiddenValues = secretValues
+    /// A credential file's value: the whole file (trimmed), or the string at its JSON pointer.
+    private static func credential(fromFile path: String, entry: CredentialEntry) throws(LaunchError) -> String {
+        guard let text = readText(path, limit: 1 << 20) else {
+            throw .setup("credentials (\(entry.source)): cannot read \(path)")
+        }
+        guard let pointer = entry.jsonPointer else { return text.trimmingWhitespace() }
+        guard let value = CredentialSource.jsonValue(text, pointer: pointer) else {
+            throw .setup("credentials (\(entry.source)): \(path) has no string at JSON pointer \(pointer)")
+        }
+        return value
+    }
+
+    /// Values of the files this run hid (and the brokered secrets): a request carrying one is refused.
+    private static func hiddenValues(_ secrets: [String], hiddenFiles: [String]) -> [String] {
+        var hiddenValues = secrets
         for path in hiddenFiles.prefix(512) {
-            guard let text = Self.readText(path, limit: 64 * 1024) else { continue }
+            guard let text = readText(path, limit: 64 * 1024) else { continue }
             for value in SecretRuleSet.builtin.credentialValues(in: Array(text.utf8)) where !hiddenValues.contains(value) {
                 hiddenValues.append(value)
             }
         }
+        return hiddenValues
+    }
 
-        let settings = InspectionSettings(policy: inspection, environment: policy.environment, credentials: credentials,
-                                          hiddenValues: hiddenValues)
-        let asks = inspection.http.contains { $0.action == .ask } || inspection.foundTokens == "ask"
-        var socket: String?
-        if asks, let approvalDirectory {
-            guard ApprovalSocket.prepare(directory: approvalDirectory) else {
-                throw .setup("cannot prepare \(approvalDirectory) for the approval socket (a directory of this user, mode 0700)")
-            }
-            socket = ApprovalSocket.path(directory: approvalDirectory, runID: runID)
-            // Unreachable from inside: the directory is masked (and /tmp inside is the sandbox's own).
-            if let real = PathResolution.resolve(approvalDirectory, workspace: "/", home: "/").real, reachableInside(real) {
-                mounts.steps.append(MountPlan.Step(kind: .hideDirectory, source: nil, target: real, origin: "approval socket"))
-                mounts.steps = MountPlan.ordered(mounts.steps)
-            }
+    /// The socket `interlock approve|deny` reaches this run through, when a rule asks.
+    private mutating func addApprovalSocket(directory: String?, runID: String) throws(LaunchError) -> String? {
+        guard let directory else { return nil }
+        guard ApprovalSocket.prepare(directory: directory) else {
+            throw .setup("cannot prepare \(directory) for the approval socket (a directory of this user, mode 0700)")
         }
-        egress.inspection = InspectionPlan(authority: authority, settings: settings, approvalSocket: socket, bundlePath: system)
-
-        let trust = InspectionPlan.trustVariables.map { "\($0)=\(system)" }
-        let replaced = Set(InspectionPlan.trustVariables).union(removedVariables)
-        environment = environment.filter { !replaced.contains(String($0.prefix { $0 != "=" })) } + trust
+        // Unreachable from inside: the directory is masked (and /tmp inside is the sandbox's own).
+        if let real = PathResolution.resolve(directory, workspace: "/", home: "/").real, reachableInside(real) {
+            mounts.steps.append(MountPlan.Step(kind: .hideDirectory, source: nil, target: real, origin: "approval socket"))
+            mounts.steps = MountPlan.ordered(mounts.steps)
+        }
+        return ApprovalSocket.path(directory: directory, runID: runID)
     }
 
     /// Whether the sandbox could get to `path` at all (a root-invoked run's sandbox uid cannot

@@ -38,9 +38,10 @@ public struct LaunchPlan: Sendable {
     static let namespaceFlags: UInt64 = il_namespace_flags()
 
     /// `secrets`: what discovery found (masked unless granted; its environment replaces the caller's).
+    /// `runID`: the sandbox sees it as `INTERLOCK_SANDBOX`.
     public static func make(policy: Policy, workspace: String, workingDirectory: String, command: [String],
                             environment: [String], home: String, cgroups: CgroupHost,
-                            secrets: SecretsReport? = nil) throws(LaunchError) -> LaunchPlan {
+                            secrets: SecretsReport? = nil, runID: String) throws(LaunchError) -> LaunchPlan {
         guard let name = command.first, !name.isEmpty else { throw .invalid("no command given: interlock run [options] -- COMMAND [ARGS…]") }
         let identity = Identity.forCaller(workspace: workspace)
         let discovered = (secrets?.hidden ?? []).map { secret in
@@ -95,12 +96,22 @@ public struct LaunchPlan: Sendable {
                           unixSocketConnections: sockets,
                           keepCapabilities: keep, egress: egress, rlimits: rlimits, limits: limits,
                           executable: executable, arguments: command,
-                          environment: EgressPlan.apply(to: secrets?.keptEnvironment ?? environment),
+                          environment: sandboxEnvironment(caller: secrets?.keptEnvironment ?? environment, policy: policy, runID: runID),
                           workingDirectory: workingDirectory, hostname: "interlock",
                           secretsJudge: policy.secrets.discover
                               ? SecretJudge(home: PathResolution.resolve(home, workspace: workspace, home: home).real ?? home, workspace: workspace, environment: environment,
                                             policy: policy.secrets, cacheDirectory: secrets?.cacheDirectory)
                               : nil)
+    }
+
+    /// What the command sees: the caller's environment less what discovery scrubbed, the
+    /// profile's `set_env` (which replaces whatever the caller had under those names), the run's
+    /// id, and the proxy settings.
+    static func sandboxEnvironment(caller: [String], policy: Policy, runID: String) -> [String] {
+        let set = policy.secrets.setEnv
+        let kept = caller.filter { set[String($0.prefix { $0 != "=" })] == nil }
+        return EgressPlan.apply(to: kept + set.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                                    + ["INTERLOCK_SANDBOX=\(runID)"])
     }
 
     /// execvp's search, done here so the child only calls execve.
@@ -124,45 +135,5 @@ public struct LaunchPlan: Sendable {
             }
         }
         throw .commandNotFound(name)
-    }
-}
-
-/// C strings and arrays that must outlive the il_spawn call (the child works on its copy).
-final class CArena {
-    private var allocations: [UnsafeMutableRawPointer] = []
-
-    func string(_ s: String) -> UnsafePointer<CChar> {
-        let p = strdup(s)!
-        allocations.append(UnsafeMutableRawPointer(p))
-        return UnsafePointer(p)
-    }
-
-    func stringArray(_ list: [String]) -> UnsafePointer<UnsafeMutablePointer<CChar>?> {
-        let array = raw(MemoryLayout<UnsafeMutablePointer<CChar>?>.stride * (list.count + 1))
-            .bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: list.count + 1)
-        for (i, s) in list.enumerated() {
-            let p = strdup(s)!
-            allocations.append(UnsafeMutableRawPointer(p))
-            array[i] = p
-        }
-        array[list.count] = nil
-        return UnsafePointer(array)
-    }
-
-    func array<T>(_ items: [T]) -> UnsafePointer<T>? {
-        guard !items.isEmpty else { return nil }
-        let p = raw(MemoryLayout<T>.stride * items.count).bindMemory(to: T.self, capacity: items.count)
-        p.initialize(from: items, count: items.count)
-        return UnsafePointer(p)
-    }
-
-    private func raw(_ bytes: Int) -> UnsafeMutableRawPointer {
-        let p = malloc(max(bytes, 1))!
-        allocations.append(p)
-        return p
-    }
-
-    deinit {
-        for p in allocations { free(p) }
     }
 }
