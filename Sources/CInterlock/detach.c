@@ -2,7 +2,7 @@
 // Swift runs in a forked child; the *_np file actions need _GNU_SOURCE, which Swift's Glibc
 // module does not see.
 #define _GNU_SOURCE
-#include "interlock_launch.h"
+#include "interlock_sys.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>

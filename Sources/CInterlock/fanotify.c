@@ -7,7 +7,7 @@
 //   reports the opener's pid only to a CAP_SYS_ADMIN listener, so the supervisor names it
 //   the best it can (a process of the sandbox still holding the mask open).
 #define _GNU_SOURCE
-#include "interlock_launch.h"
+#include "interlock_fanotify.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,7 @@
 // Privileges: after setup the sandbox keeps no capability, in any set, and cannot regain one
 // (empty bounding set, SECBIT_NOROOT locked, no_new_privs). setuid binaries gain nothing.
 #define _GNU_SOURCE
+#include "ids.h"
 #include "child.h"
 #include <grp.h>
 #include <linux/capability.h>

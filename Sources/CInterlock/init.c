@@ -3,6 +3,7 @@
 // status_fd, and exits when the worker exits: the kernel then kills whatever is left in
 // the pid namespace.
 #define _GNU_SOURCE
+#include "init.h"
 #include "child.h"
 #include <errno.h>
 #include <fcntl.h>

@@ -6,6 +6,7 @@
 // /oldroot; the sandbox's root is assembled at /newroot (a read-only, nosuid, nodev clone of
 // the host tree plus the plan's mounts, /proc and /dev), and finally becomes "/".
 #define _GNU_SOURCE
+#include "mount.h"
 #include "child.h"
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 // Network and UTS: the sandbox's own hostname, and loopback up in its empty network namespace.
 #define _GNU_SOURCE
+#include "net.h"
 #include "child.h"
 #include <errno.h>
 #include <linux/netlink.h>

@@ -1,11 +1,13 @@
 // Supervisor side of seccomp user notification: receive, inspect, answer.
 #define _GNU_SOURCE
-#include "interlock_launch.h"
+#include "interlock_notify.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 int il_notif_recv(int listener, il_notification *out) {
     struct seccomp_notif req;
@@ -73,4 +75,15 @@ long il_read_remote(int pid, uint64_t address, void *buffer, long length) {
 
 int il_notif_sync_wakeup(int listener) {
     return ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (uint64_t)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+}
+
+int il_seccomp_user_notif_available(void) {
+    int fd = open("/proc/sys/kernel/seccomp/actions_avail", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    return strstr(buf, "user_notif") != NULL;
 }

@@ -1,8 +1,33 @@
-// clone3 into the new namespaces, then the child's setup in the order the kernel needs:
-// wait for the supervisor's maps → cgroup ns → mounts → hostname/loopback → privileges →
-// init (which forks the worker that execs the command).
+// il_spawn: clone3 (with a pidfd) into the new namespaces, then the child's setup, in this
+// order (child_main below, then il_child_init):
+//  1. reset every signal to its default disposition and unblock all signals;
+//  2. wipe the environment inherited from the supervisor (the command gets spec->envp);
+//  3. close the supervisor's end of the sync socket; set the parent-death signal (SIGKILL);
+//  4. wait for "go" on sync_fd, with the prepared mount fds (the supervisor sends it after
+//     writing the uid/gid maps);
+//  5. switch to the inner uid/gid, keeping capabilities (ids.c);
+//  6. build the mount tree and pivot into it, send "M" and wait for the second go, which the
+//     supervisor sends once the masks are watched and the cgroups placed (mount.c); close the
+//     mount fds;
+//  7. unshare the cgroup namespace, if asked;
+//  8. with a terminal: open it in the sandbox's devpts and send the master (mount.c);
+//  9. hostname and loopback; with egress: the route to loopback and the listeners, sent to
+//     the supervisor (net.c);
+// 10. drop privileges: bounding set, ambient set, securebits, capabilities, no_new_privs (ids.c);
+// 11. set the parent-death signal again, exiting if the supervisor is already gone;
+// 12. become the sandbox's pid 1 (init.c): install the signal forwarders, start a new session
+//     (with a terminal: its controlling tty), fork the worker, close every descriptor but
+//     status_fd, and reap. The worker restores default dispositions, takes its own process
+//     group (and the terminal's foreground), places stdio, sets the rlimits, loads the seccomp
+//     filter (sending the listener with `notify`), closes every descriptor but 0..2 and the
+//     close-on-exec error pipe, and execs the command.
 #define _GNU_SOURCE
+#include "interlock_launch.h"
 #include "child.h"
+#include "ids.h"
+#include "init.h"
+#include "mount.h"
+#include "net.h"
 #include <errno.h>
 #include <linux/sched.h>
 #include <signal.h>
@@ -12,24 +37,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-int il_join(char *out, int cap, const char *a, const char *b) {
-    int n = 0;
-    for (const char *p = a; p && *p; p++) { if (n + 1 >= cap) return -1; out[n++] = *p; }
-    for (const char *p = b; p && *p; p++) { if (n + 1 >= cap) return -1; out[n++] = *p; }
-    out[n] = 0;
-    return n;
-}
-
-void il_child_fail(const il_launch_spec *s, const char *step, const char *detail) {
-    il_setup_error e;
-    memset(&e, 0, sizeof e);
-    e.err = errno;
-    il_join(e.step, sizeof e.step, step, detail);
-    ssize_t w = write(s->error_fd, &e, sizeof e);
-    (void)w;
-    _exit(126);
-}
 
 static void reset_signals(void) {
     struct sigaction sa;

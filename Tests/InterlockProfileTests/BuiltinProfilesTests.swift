@@ -27,6 +27,21 @@ final class BuiltinProfilesTests: XCTestCase {
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: script), script)
     }
 
+    /// Every generated file (profiles, data, agent profiles, rule packs, secret rules) is what
+    /// `profiles/embed.sh` writes today, byte for byte: `--check` regenerates into a scratch directory.
+    func testGeneratedFilesAreCurrent() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [repositoryRoot.appendingPathComponent("profiles/embed.sh").path, "--check"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, message)
+    }
+
     func testBuiltinsParseAndAreCommented() throws {
         for (name, text) in BuiltinProfiles.all {
             XCTAssertNoThrow(try ProfileLoader.validate(text: text, file: "builtin:" + name), name)

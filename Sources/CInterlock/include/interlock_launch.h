@@ -1,6 +1,6 @@
-// The launch spec the Swift supervisor fills in, and the C entry points that act on it.
-// Everything the child runs between clone3 and execve lives in this target and is
-// async-signal-safe: raw syscalls, no allocation, no locks, no stdio.
+// The launch spec the Swift supervisor fills in, il_spawn that acts on it, and the channel
+// between the supervisor and the child. Everything the child runs between clone3 and execve
+// is async-signal-safe: raw syscalls, no allocation, no locks, no stdio.
 #ifndef INTERLOCK_LAUNCH_H
 #define INTERLOCK_LAUNCH_H
 
@@ -107,94 +107,37 @@ typedef struct {
     int32_t status;         // raw wait status
 } il_status_event;
 
-/// One seccomp user notification: a syscall a sandboxed thread is blocked in.
-typedef struct {
-    uint64_t id;
-    uint32_t pid;        // thread id, in the supervisor's pid namespace
-    int32_t nr;
-    uint32_t arch;
-    uint64_t ip;
-    uint64_t args[6];
-} il_notification;
-
-/// Blocks for the next notification. 0, or -1 with errno (ENOENT: the target died meanwhile).
-int il_notif_recv(int listener, il_notification *out);
-/// Answers: fail the call with `error` (an errno), or let it proceed (`continue_call`).
-int il_notif_respond(int listener, uint64_t id, int error, int continue_call);
-/// Whether the notification is still pending (the thread did not die or get interrupted).
-int il_notif_id_valid(int listener, uint64_t id);
-/// Reads a NUL-terminated string from another process's memory; returns its length or -1.
-long il_read_remote_string(int pid, uint64_t address, char *buffer, long capacity);
-/// Removes `security.capability` from a file (not following a final symlink): 1 removed, 0 none, -1 error.
-int il_remove_file_capabilities(const char *path);
-/// A file's birth time (statx, not following a final symlink); -1 when unknown.
-int il_birth_time(const char *path, int64_t *sec, int64_t *nsec);
-/// Reads exactly `length` bytes of another process's memory (an openat2 `open_how`); -1 on failure.
-long il_read_remote(int pid, uint64_t address, void *buffer, long length);
-/// Synchronous wake-ups between a notified thread and the supervisor (Linux 6.6+): the
-/// notified call switches straight to the receiving thread and back. -1 where unsupported.
-int il_notif_sync_wakeup(int listener);
-
-/// An open of a watched (hidden) path.
-typedef struct {
-    uint64_t dev, ino;   // the mask's inode (permission mode)
-    uint8_t handle[64];  // its file handle, type first (notification mode)
-    int32_t handle_len;
-    int32_t pid;         // the opener, in the supervisor's pid namespace; 0 when not reported
-    uint64_t mask;
-    int32_t fd;          // permission mode: answer with il_fanotify_allow; -1 otherwise
-} il_fan_event;
-
-/// fanotify group for hidden-path opens. With CAP_SYS_ADMIN: permission events, which hold
-/// the opener (so it can be named) — `*notification_only` = 0. Without it (kernel ≥ 5.13):
-/// plain open notifications identified by file handle, whose opener the kernel does not
-/// name to an unprivileged listener — `*notification_only` = 1. -1 if neither is possible.
-int il_fanotify_open(int *notification_only);
-int il_fanotify_watch(int fan, const char *path, int directory, int notification_only);
-/// The file handle of `path` as notification-mode events carry it (type first); its length or -1.
-int il_file_handle(const char *path, uint8_t *out, int capacity);
-/// Reads pending events (non-blocking); returns how many were stored, 0 if none, -1 on error.
-int il_fanotify_read(int fan, il_fan_event *out, int max);
-/// Lets the held opener proceed (it sees the empty mask) and closes the event fd.
-void il_fanotify_allow(int fan, int event_fd);
-/// Closes a fanotify group without waiting for its release (see fanotify.c).
-void il_fanotify_close_deferred(int fan);
-int il_stat_identity(const char *path, uint64_t *dev, uint64_t *ino);
-
-/// clone3 into new namespaces and run the child side of `spec`. Returns the child's pid in
-/// the caller's namespace and stores a pidfd in *pidfd, or -1 with errno set.
+/// clone3 into new namespaces and run the child side of `spec` (spawn.c lists its steps).
+/// Returns the child's pid in the caller's namespace and stores a pidfd in *pidfd, or -1
+/// with errno set.
+/// C: the child runs between clone3 and execve, where only async-signal-safe code may run.
 pid_t il_spawn(const il_launch_spec *spec, int *pidfd);
 
 /// Probe whether a user namespace can be created from here (for `doctor`).
+/// C: a raw clone3 whose child exits at once; no Swift may run in a cloned child.
 int il_probe_userns(void);
 
-/// Send / receive file descriptors over a unix socket (SCM_RIGHTS).
-int il_send_fds(int sock, const int *fds, int count);
-int il_recv_fds(int sock, int *fds, int count);
-
-/// Self-pipe for signals: installs handlers for `signals` that write the signal number to
-/// a non-blocking pipe, and returns its read end (or -1).
-int il_signal_pipe(const int *signals, int count);
+/// CLONE_NEW* flags of a sandbox: user, mount, pid, ipc, uts, net (cgroup is entered later).
+/// C: the CLONE_NEW* constants are not exported by Swift's Glibc module.
+uint64_t il_namespace_flags(void);
+/// RLIMIT_* number for "nofile", "as", "nproc"; -1 for any other name.
+/// C: RLIMIT_* import into Swift as an enum, while il_rlimit carries the plain int setrlimit takes.
+int il_rlimit_number(const char *name);
 
 /// Idmapped bind of `path` (recursive) using the user namespace of `userns_fd`; returns a
-/// detached mount fd or -1.
+/// detached mount fd or -1 (sent to the child for an IL_MOUNT_FD_* step).
+/// C: open_tree and mount_setattr have no glibc wrapper and syscall is variadic.
 int il_open_idmapped_tree(const char *path, int userns_fd, int read_only);
 
-/// Raw wrappers the supervisor needs and Swift's Glibc does not export.
-int il_pidfd_send_signal(int pidfd, int sig);
-int il_landlock_abi(void);
-int il_seccomp_user_notif_available(void);
-int il_open_pty(int *master, int *slave);
-int il_copy_winsize(int from, int to);
-int il_pipe_cloexec(int fds[2]);
-/// posix_spawn with stdio on /dev/null, no other descriptors, cwd /, empty environment, own session.
-pid_t il_spawn_detached(const char *path, char *const argv[]);
-int il_socketpair_cloexec(int fds[2]);
-int il_ignore_signal(int sig);
-/// CLONE_NEW* flags of a sandbox: user, mount, pid, ipc, uts, net (cgroup is entered later).
-uint64_t il_namespace_flags(void);
-/// RLIMIT_* number for "nofile", "as", "nproc".
-int il_rlimit_number(const char *name);
+/// The sync socket carries one byte, 'G', with up to 16 descriptors (SCM_RIGHTS): "go" with
+/// the mount fds from the supervisor; the terminal, egress listeners and seccomp listener from
+/// the child.
+/// Sends `count` descriptors with the byte. 0, or -1 with errno.
+/// C: the CMSG_* macros are not importable, and the child calls it before execve.
+int il_send_fds(int sock, const int *fds, int count);
+/// Receives the byte and exactly `count` descriptors (close-on-exec). 0, or -1 with errno.
+/// C: the CMSG_* macros are not importable, and the child calls it before execve.
+int il_recv_fds(int sock, int *fds, int count);
 
 #ifdef __cplusplus
 }

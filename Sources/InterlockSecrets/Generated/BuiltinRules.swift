@@ -7,7 +7,7 @@ enum BuiltinRules {
 # Interlock secret discovery rules.
 #
 # Embedded into the binary by profiles/embed.sh (run it after editing; a unit test fails
-# while this file and Sources/InterlockSecrets/BuiltinRules.swift differ).
+# while this file and Sources/InterlockSecrets/Generated/BuiltinRules.swift differ).
 #
 # Four kinds of rules, each with a unique `id`, a short `name` (shown as the rule behind a
 # finding: "home: aws credentials (~/.aws)", "workspace: .env file", "content: GitHub token",
