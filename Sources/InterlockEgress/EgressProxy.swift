@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import InterlockProfile
+import InterlockSystem
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -228,7 +229,7 @@ public final class EgressProxy: Sendable {
                    makeHandler: @escaping @Sendable (ProxyCore, UInt64) -> FrontHandler) throws(EgressError) {
             pendingDescriptors.removeAll { $0 == descriptor }
             guard Glibc.listen(descriptor, backlog) == 0 else {
-                let error = SystemCallError(call: "listen", errno: errno)
+                let error = SystemCallError("listen")
                 _ = Glibc.close(descriptor)
                 throw EgressError("cannot serve the \(what) on descriptor \(descriptor): \(error)")
             }

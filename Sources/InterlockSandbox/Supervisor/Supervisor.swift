@@ -7,6 +7,7 @@ import InterlockProfile
 import InterlockSeccomp
 import InterlockEgress
 import InterlockInspect
+import InterlockSystem
 import Synchronization
 
 /// Runs one command in a sandbox and stays with it until it ends: relays the terminal,
