@@ -17,9 +17,9 @@ public enum SystemCall {
     /// The call's result, never negative; EINTR is retried, any other failure thrown.
     @inlinable
     @discardableResult
-    public static func retrying<Result: FixedWidthInteger & SignedInteger>(
-        _ call: @autoclosure () -> String, _ body: () -> Result
-    ) throws(SystemCallError) -> Result {
+    public static func retrying<Value: FixedWidthInteger & SignedInteger>(
+        _ call: @autoclosure () -> String, _ body: () -> Value
+    ) throws(SystemCallError) -> Value {
         while true {
             let result = body()
             if result >= 0 { return result }
@@ -32,9 +32,9 @@ public enum SystemCall {
     /// As `retrying`, for a non-blocking descriptor: `nil` when the call would block
     /// (EAGAIN/EWOULDBLOCK), which is not a failure there.
     @inlinable
-    public static func retryingUnlessWouldBlock<Result: FixedWidthInteger & SignedInteger>(
-        _ call: @autoclosure () -> String, _ body: () -> Result
-    ) throws(SystemCallError) -> Result? {
+    public static func retryingUnlessWouldBlock<Value: FixedWidthInteger & SignedInteger>(
+        _ call: @autoclosure () -> String, _ body: () -> Value
+    ) throws(SystemCallError) -> Value? {
         do {
             return try retrying(call(), body)
         } catch where error.errno == .wouldBlock || error.errno == .resourceTemporarilyUnavailable {
