@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // Errno and the file-descriptor vocabulary under InterlockSystem (swift-nio already uses it).
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // System libraries, linked for real: libseccomp compiles filters, libcap names capabilities.
@@ -27,12 +29,14 @@ let package = Package(
         .target(name: "CInterlock"),
         // splice/epoll/eventfd for the egress relay (not exported by Swift's Glibc module).
         .target(name: "CSplice"),
-        .target(name: "InterlockProfile"),
-        .target(name: "InterlockAudit"),
-        .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile", "InterlockAudit"]),
-        .target(name: "InterlockSecrets", dependencies: ["InterlockProfile"]),
+        // The one system-call layer: EINTR retry, the typed error, whole-file I/O.
+        .target(name: "InterlockSystem", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "InterlockProfile", dependencies: ["InterlockSystem"]),
+        .target(name: "InterlockAudit", dependencies: ["InterlockSystem"]),
+        .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile", "InterlockAudit", "InterlockSystem"]),
+        .target(name: "InterlockSecrets", dependencies: ["InterlockProfile", "InterlockSystem"]),
         .target(name: "InterlockEgress", dependencies: [
-            "InterlockProfile", "CSplice",
+            "InterlockProfile", "CSplice", "InterlockSystem",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -41,7 +45,7 @@ let package = Package(
         // fuzz target builds it alone.
         .target(name: "InterlockInspectReaders", dependencies: ["InterlockProfile", "InterlockSecrets", "CZlib"]),
         .target(name: "InterlockInspect", dependencies: [
-            "InterlockProfile", "InterlockEgress", "InterlockSecrets", "InterlockInspectReaders",
+            "InterlockProfile", "InterlockEgress", "InterlockSecrets", "InterlockInspectReaders", "InterlockSystem",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -51,17 +55,21 @@ let package = Package(
         ]),
         .target(name: "InterlockSandbox", dependencies: [
             "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit", "InterlockEgress", "InterlockSecrets",
-            "InterlockInspect", "InterlockInspectReaders",
+            "InterlockInspect", "InterlockInspectReaders", "InterlockSystem",
         ]),
         .executableTarget(name: "interlock", dependencies: [
             "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit", "InterlockSecrets", "InterlockInspect",
+            "InterlockSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "interlock-mcp", dependencies: [.product(name: "MCP", package: "swift-sdk")]),
+        .executableTarget(name: "interlock-mcp", dependencies: ["InterlockSystem", .product(name: "MCP", package: "swift-sdk")]),
+        .testTarget(name: "InterlockSystemTests", dependencies: [
+            "InterlockSystem", .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         .testTarget(name: "InterlockProfileTests", dependencies: ["InterlockProfile"]),
         .testTarget(name: "InterlockAuditTests", dependencies: ["InterlockAudit"]),
         .testTarget(name: "InterlockSeccompTests", dependencies: ["InterlockSeccomp", "InterlockProfile"]),
-        .testTarget(name: "InterlockSecretsTests", dependencies: ["InterlockSecrets", "InterlockProfile"]),
+        .testTarget(name: "InterlockSecretsTests", dependencies: ["InterlockSecrets", "InterlockProfile", "InterlockSystem"]),
         .testTarget(name: "InterlockInspectTests", dependencies: ["InterlockInspect", "InterlockInspectReaders", "InterlockProfile"]),
         .testTarget(name: "InterlockEgressTests", dependencies: [
             "InterlockEgress", "InterlockProfile",

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockSystem
 import Synchronization
 
 /// What an audit record is about.
@@ -135,15 +136,22 @@ public final class AuditLog: Sendable {
             var bytes = Array(line.utf8)
             var offset = 0
             while offset < bytes.count {
-                let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 {
-                    let error = n < 0 ? errno : ENOSPC
-                    // Half a record is not a record: take it back, so the log stays whole lines.
-                    if offset > 0 { _ = ftruncate(fd, lseek(fd, 0, SEEK_END) - off_t(offset)) }
-                    return error
+                let code: Int32
+                do throws(SystemCallError) {
+                    let n = try bytes.withUnsafeMutableBytes { raw in
+                        Result { () throws(SystemCallError) in try SystemCall.retrying("write") { write(fd, raw.baseAddress! + offset, raw.count - offset) } }
+                    }.get()
+                    if n > 0 {
+                        offset += n
+                        continue
+                    }
+                    code = ENOSPC
+                } catch {
+                    code = error.errno.rawValue
                 }
-                offset += n
+                // Half a record is not a record: take it back, so the log stays whole lines.
+                if offset > 0 { _ = ftruncate(fd, lseek(fd, 0, SEEK_END) - off_t(offset)) }
+                return code
             }
             bytes.removeAll()
             return nil

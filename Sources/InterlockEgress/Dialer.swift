@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import InterlockProfile
+import InterlockSystem
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -186,7 +187,7 @@ final class ProxyCore: Sendable {
 
     static func describe(_ error: Error) -> String {
         if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
-        if let call = error as? SystemCallError { return call.errno == ETIMEDOUT ? "timed out" : call.reason }
+        if let call = error as? SystemCallError { return call.errno == .timedOut ? "timed out" : call.reason }
         if let channelError = error as? ChannelError, case .connectTimeout = channelError { return "timed out" }
         if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first {
             return describe(first.error)

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import InterlockProfile
+import InterlockSystem
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -272,7 +273,7 @@ public final class EgressProxy: Sendable {
                        makeHandler: @escaping @Sendable (ProxyCore, UInt64) -> FrontHandler) throws(EgressError) {
         pending.adopt(descriptor)
         guard Glibc.listen(descriptor, options.backlog) == 0 else {
-            let error = SystemCallError(call: "listen", errno: errno)
+            let error = SystemCallError("listen")
             _ = Glibc.close(descriptor)
             throw EgressError("cannot serve the \(what) on descriptor \(descriptor): \(error)")
         }

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import InterlockProfile
+import InterlockSystem
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -142,7 +143,7 @@ func startRelay(client context: ChannelHandlerContext, front: FrontHandler, orig
         }
         let clientDescriptor = fcntl(slot.descriptor, F_DUPFD_CLOEXEC, 0)
         guard clientDescriptor >= 0 else {
-            let reason = "relay setup failed: \(SystemCallError(call: "dup", errno: errno))"
+            let reason = "relay setup failed: \(SystemCallError("dup"))"
             _ = Glibc.close(originDescriptor)
             client.close(promise: nil)
             session.finish(reason: reason)

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import CSplice
+import InterlockSystem
 import NIOCore
 import Synchronization
 
@@ -86,7 +87,7 @@ final class SpliceEngine: Sendable {
         guard started == 0 else {
             _ = Glibc.close(wake)
             _ = Glibc.close(epoll)
-            throw SystemCallError(call: "pthread_create", errno: started)
+            throw SystemCallError("pthread_create", code: started)
         }
         self.mailbox = mailbox
         self.thread = thread
@@ -194,10 +195,11 @@ private final class SpliceLoop {
         var events = [UInt32](repeating: 0, count: 256)
         while running {
             let timeout: Int32 = !ready.isEmpty ? 0 : (listeners.values.contains { $0.pausedUntil != nil } ? 100 : -1)
-            let count = interlock_epoll_wait(epoll, &tokens, &events, 256, timeout)
-            if count < 0 {
-                if errno == EINTR { continue }
-                fatalError("epoll_wait on the splice thread failed: \(SystemCallError(call: "epoll_wait", errno: errno))")
+            let count: Int32
+            do {
+                count = try SystemCall.retrying("epoll_wait") { interlock_epoll_wait(epoll, &tokens, &events, 256, timeout) }
+            } catch {
+                fatalError("epoll_wait on the splice thread failed: \(error)")
             }
             for index in 0..<Int(count) {
                 let token = tokens[index]
@@ -259,7 +261,7 @@ private final class SpliceLoop {
             case .cancelDial(let id):
                 guard let dial = dials.removeValue(forKey: id) else { continue }
                 _ = Glibc.close(dial.fd)  // also leaves the epoll set
-                dial.promise.fail(SystemCallError(call: "connect", errno: ETIMEDOUT))
+                dial.promise.fail(SystemCallError("connect", code: ETIMEDOUT))
             case .relay(let id, let client, let origin, let pending, let done):
                 do {
                     let connection = try SplicedConnection(id: id, epoll: epoll, client: client, origin: origin, pending: pending,
@@ -296,7 +298,7 @@ private final class SpliceLoop {
                 guard let fd = try Syscall.accept(listener.fd) else { return }
                 listener.accepted(fd)
             } catch {
-                switch error.errno {
+                switch error.errno.rawValue {
                 case ECONNABORTED, EPROTO, EPERM, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH:
                     continue  // that connection is gone; the next may be fine
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
@@ -340,7 +342,7 @@ private final class SpliceLoop {
             dial.promise.succeed(dial.fd)
         } else {
             _ = Glibc.close(dial.fd)
-            dial.promise.fail(SystemCallError(call: "connect", errno: error))
+            dial.promise.fail(SystemCallError("connect", code: error))
         }
     }
 
@@ -350,7 +352,7 @@ private final class SpliceLoop {
         }
         for (_, dial) in dials {
             _ = Glibc.close(dial.fd)
-            dial.promise.fail(SystemCallError(call: "connect", errno: ECANCELED))
+            dial.promise.fail(SystemCallError("connect", code: ECANCELED))
         }
         dials = [:]
         for (_, connection) in connections { connection.end(reason: "the egress proxy shut down") }
@@ -365,7 +367,7 @@ private final class SpliceLoop {
             case .listen(let fd, _, _): _ = Glibc.close(fd)
             case .dial(_, let fd, let promise):
                 _ = Glibc.close(fd)
-                promise.fail(SystemCallError(call: "connect", errno: ECANCELED))
+                promise.fail(SystemCallError("connect", code: ECANCELED))
             case .relay(_, let client, let origin, _, let done):
                 _ = Glibc.close(client)
                 _ = Glibc.close(origin)
@@ -526,7 +528,7 @@ private final class SplicedConnection {
         } catch {
             // A peer that reset or went away ends the connection like an EOF would have; other
             // failures are reported.
-            let ordinary = [ECONNRESET, EPIPE, ETIMEDOUT, ECONNABORTED, EHOSTUNREACH, ENETUNREACH].contains(error.errno)
+            let ordinary = [ECONNRESET, EPIPE, ETIMEDOUT, ECONNABORTED, EHOSTUNREACH, ENETUNREACH].contains(error.errno.rawValue)
             end(reason: ordinary ? nil : "relay: \(error)")
             return
         }
@@ -549,7 +551,7 @@ private final class SplicedConnection {
         if events & UInt32(INTERLOCK_EPOLLERR) != 0 {
             let error = Syscall.pendingError(fd)
             end(reason: error == 0 || [ECONNRESET, EPIPE, ETIMEDOUT].contains(error)
-                ? nil : "relay: \(SystemCallError(call: "socket", errno: error))")
+                ? nil : "relay: \(SystemCallError("socket", code: error))")
             return
         }
         if events & UInt32(INTERLOCK_EPOLLHUP) != 0 {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockSystem
 import NIOPosix
 
 /// Where `interlock approve|deny` finds a run: `$XDG_RUNTIME_DIR/interlock` (else
@@ -43,15 +44,7 @@ public enum ApprovalSocket {
         guard connected == 0 else { return .failure(SocketError(message: "cannot reach \(path): \(String(cString: strerror(errno)))")) }
         let bytes = Array((line + "\n").utf8)
         guard write(fd, bytes, bytes.count) == bytes.count else { return .failure(SocketError(message: "write failed")) }
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(fd, &buffer, buffer.count)
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
-            answer += buffer[0..<n]
-        }
-        return .success(String(decoding: answer, as: UTF8.self))
+        return .success(String(decoding: FileIO.readToEnd(fd, chunk: 4096), as: UTF8.self))
     }
 
     static func fill(_ address: inout sockaddr_un, _ path: String) -> Bool {
@@ -127,8 +120,7 @@ public final class ApprovalServer: Sendable {
         let ownNamespace = namespace(of: getpid())
         while true {
             var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
-            let ready = poll(&fds, 2, -1)
-            if ready < 0 { if errno == EINTR { continue }; return }
+            guard (try? SystemCall.retrying("poll") { poll(&fds, 2, -1) }) != nil else { return }
             if fds[1].revents != 0 { return }
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockSystem
 
 /// Which version of a profile the user last approved. A run never picks up a profile change it
 /// did not see approved (a previous sandboxed run, or anything else, may have written it):
@@ -64,14 +65,6 @@ public enum ProfileTrust {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var out = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            out.append(contentsOf: buffer[0..<n])
-        }
-        return out
+        return FileIO.readToEnd(fd)
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CInterlock
 import InterlockProfile
+import InterlockSystem
 
 /// `interlock doctor`: the kernel features a sandbox relies on, probed for real, and which of
 /// them the given policy requires.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSeccomp
 import InterlockProfile
+import InterlockSystem
 
 /// A compiled classic-BPF seccomp program, ready for seccomp(SECCOMP_SET_MODE_FILTER) in the
 /// child. Compiled in the supervisor (libseccomp allocates; the child must not).
@@ -330,14 +331,6 @@ public enum SeccompCompiler {
         let rc = seccomp_export_bpf(ctx, fds[1])
         close(fds[1])
         guard rc == 0 else { throw SeccompError(message: "seccomp: cannot export the filter") }
-        var out = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            out.append(contentsOf: buffer[0..<n])
-        }
-        return out
+        return FileIO.readToEnd(fds[0])
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import InterlockProfile
+import InterlockSystem
 
 /// A Docker / OCI seccomp profile (the JSON of `docker run --security-opt seccomp=…` and of an OCI
 /// runtime config's `linux.seccomp`), and how it becomes rules.
@@ -118,10 +119,10 @@ public struct DockerSeccompProfile: Sendable, Equatable {
     /// Reads a profile file; errors name the path.
     public static func load(path: String) throws(SeccompError) -> DockerSeccompProfile {
         let bytes: [UInt8]
-        switch readFile(path) {
-        case .success(let content): bytes = content
-        case .failure(let failure):
-            throw SeccompError(message: "\(path): cannot read: \(String(cString: strerror(failure.code)))")
+        do {
+            bytes = try FileIO.readFile(path, limit: 16 << 20)
+        } catch {
+            throw SeccompError(message: "\(path): cannot read: \(error.reason)")
         }
         do {
             return try parse(bytes)
@@ -214,29 +215,6 @@ public struct DockerSeccompProfile: Sendable, Equatable {
         default:
             throw SeccompError(message: "\(key).op: unknown operator '\(arg.op)'; valid operators: \(operators.joined(separator: ", "))")
         }
-    }
-
-    static func readFile(_ path: String) -> Result<[UInt8], Errno> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(Errno(errno)) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(Errno(errno))
-            }
-            if count == 0 { return .success(bytes) }
-            bytes.append(contentsOf: chunk[0..<count])
-            if bytes.count > 16 << 20 { return .failure(Errno(EFBIG)) }
-        }
-    }
-
-    struct Errno: Error {
-        var code: Int32
-        init(_ code: Int32) { self.code = code }
     }
 }
 

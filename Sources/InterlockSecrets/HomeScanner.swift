@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import InterlockSystem
 
 /// Expands the `[[home]]` rules' paths and reports what exists.
 struct HomeScanner {
@@ -117,11 +118,11 @@ struct HomeScanner {
         if let only = rule.only, only != kind { return nil }
         if rule.contentMask != 0 {
             guard kind == .file,
-                  let bytes = Posix.readSmallFile(found, limit: rules.settings.maxFileSize),
+                  let bytes = FileIO.readRegularFile(found, limit: rules.settings.maxFileSize),
                   !bytes.prefix(rules.settings.binaryProbe).contains(0),
                   rules.content.scan(bytes, enabled: rule.contentMask) != 0 else { return nil }
         }
-        guard let real = Posix.realPath(found) else { return nil }
+        guard let real = FileIO.realPath(found) else { return nil }
         return Finding(path: real, foundAt: found, kind: kind, rule: "home: \(rule.name) (\(pattern))",
                        ruleID: rule.id, grantedByEnv: rule.grantedByEnv)
     }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import InterlockSystem
 
 /// The index keeper (`ScanIndex`): one process per workspace and user, started detached by a run
 /// that scanned a large workspace, gone after `idleSeconds` without a query.
@@ -53,8 +54,7 @@ public enum IndexKeeper {
             let idleLeft = Int64(idleSeconds) * 1_000_000_000 - (Posix.clock(CLOCK_MONOTONIC) - lastQuery)
             if idleLeft <= 0 { return 0 }
             // Woken at least every 10 s to notice a deleted workspace (see `workspaceDeleted`).
-            let n = poll(&fds, nfds_t(fds.count), Int32(min(idleLeft / 1_000_000 + 1, 10_000)))
-            if n < 0 && errno != EINTR { return 1 }
+            guard (try? SystemCall.retrying("poll") { poll(&fds, nfds_t(fds.count), Int32(min(idleLeft / 1_000_000 + 1, 10_000))) }) != nil else { return 1 }
             if fds[2].revents != 0 { state.checkMounts() }
             if fds[1].revents != 0 {
                 // Let a burst of writes settle (one file written in many pieces is judged once),

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import InterlockSystem
 
 struct KeeperFailure: Error {
     var text: String
@@ -130,10 +131,17 @@ final class KeeperState {
         var pending: Set<String> = []
         var chunk = [UInt8](repeating: 0, count: 256 * 1024)
         while broken == nil {
-            let n = chunk.withUnsafeMutableBytes { read(inotifyFd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno != EAGAIN { broken = "inotify read: \(String(cString: strerror(errno)))" }
+            let n: Int
+            do throws(SystemCallError) {
+                // nil: the queue is empty (the descriptor is non-blocking).
+                guard let count = try chunk.withUnsafeMutableBytes({ raw in
+                    Result { () throws(SystemCallError) in
+                        try SystemCall.retryingUnlessWouldBlock("inotify read") { read(inotifyFd, raw.baseAddress, raw.count) }
+                    }
+                }).get() else { break }
+                n = count
+            } catch {
+                broken = "inotify read: \(error.reason)"
                 break
             }
             if n == 0 { break }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import InterlockSystem
 
 /// The mounts at and below the workspace, from /proc/self/mountinfo (which polls POLLPRI on any
 /// change of the mount table). inotify follows local file systems only, and a mount inside the
@@ -43,8 +44,8 @@ struct MountWatch {
         var text: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
+            let count = chunk.withUnsafeMutableBytes { raw in try? SystemCall.retrying("read") { read(fd, raw.baseAddress, raw.count) } }
+            guard let n = count else { return nil }
             if n == 0 { break }
             text += chunk[0..<n]
         }

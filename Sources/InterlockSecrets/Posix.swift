@@ -31,12 +31,6 @@ enum Posix {
         return stat(path, &info) == 0 ? info : nil
     }
 
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
-
     /// Entries of a directory (no "." or ".."), with their type when the file system tells it
     /// (`nil`: unknown, ask lstat).
     static func list(_ path: String) -> [(name: String, type: FileType?)] {
@@ -64,35 +58,6 @@ enum Posix {
         case Int32(DT_UNKNOWN): return nil
         default: return .other
         }
-    }
-
-    /// Reads a whole regular file of at most `limit` bytes; nil if it is not one, or is larger.
-    static func readSmallFile(_ path: String, limit: Int) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, type(of: info) == .regular, Int(info.st_size) <= limit else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
-        let count = bytes.withUnsafeMutableBytes { readFully(fd, $0.baseAddress!, $0.count) }
-        guard count <= Int(info.st_size) else { return nil }  // grew past what was measured
-        bytes.removeSubrange(count...)
-        return bytes
-    }
-
-    /// Reads until `capacity` bytes or end of file; the count read (0 on error).
-    static func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ capacity: Int) -> Int {
-        var total = 0
-        while total < capacity {
-            let n = read(fd, buffer + total, capacity - total)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return total
-            }
-            if n == 0 { break }
-            total += n
-        }
-        return total
     }
 
     static func nanoseconds(_ t: timespec) -> Int64 { Int64(t.tv_sec) &* 1_000_000_000 &+ Int64(t.tv_nsec) }

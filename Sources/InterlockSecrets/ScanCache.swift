@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import InterlockSystem
 
 /// What the content scan found in one file, remembered by (device, inode) with the size and the
 /// modification and change times (nanoseconds) it had when it was read.
@@ -83,7 +84,7 @@ struct ScanCache: Sendable {
               (Int(info.st_size) - headerWords * 8) % (recordWords * 8) == 0 else { return nil }
         let total = Int(info.st_size) / 8
         var words = [UInt64](repeating: 0, count: total)
-        let read = words.withUnsafeMutableBytes { Posix.readFully(fd, $0.baseAddress!, $0.count) }
+        let read = words.withUnsafeMutableBytes { FileIO.readFully(fd, $0.baseAddress!, $0.count) }
         let count = (total - headerWords) / recordWords
         guard read == Int(info.st_size), words[0] == magic, words[1] == fingerprint, words[2] == workspaceHash,
               Int(words[3]) == count else { return nil }
@@ -120,19 +121,8 @@ struct ScanCache: Sendable {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return }
         let size = buffer.count * 8
-        let written = buffer.withUnsafeBytes { raw -> Int in
-            var total = 0
-            while total < size {
-                let n = write(fd, raw.baseAddress! + total, size - total)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return -1
-                }
-                total += n
-            }
-            return total
-        }
+        let written = buffer.withUnsafeBytes { FileIO.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
         close(fd)
-        if written != size || rename(temporary, path) != 0 { unlink(temporary) }
+        if !written || rename(temporary, path) != 0 { unlink(temporary) }
     }
 }

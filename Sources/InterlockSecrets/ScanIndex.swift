@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import InterlockSystem
 
 /// The workspace scan index: a per-workspace keeper process (`IndexKeeper`) holds inotify watches
 /// on every workspace directory and keeps the workspace scan's result current, so that a repeat
@@ -79,7 +80,7 @@ enum ScanIndex {
         let path = lockPath(directory: directory, workspace: workspace) + ".failed"
         guard let info = Posix.lstatInfo(path), info.st_uid == geteuid(),
               Posix.clock(CLOCK_REALTIME) - Posix.nanoseconds(info.st_mtim) < 600_000_000_000 else { return nil }
-        let text = Posix.readSmallFile(path, limit: 4096).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let text = FileIO.readRegularFile(path, limit: 4096).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return text.split(separator: "\n").first.map(String.init) ?? "unknown"
     }
 
@@ -212,6 +213,8 @@ enum UnixSocket {
             let left = (deadline - Posix.clock(CLOCK_MONOTONIC)) / 1_000_000
             guard left > 0 else { return false }
             var p = pollfd(fd: fd, events: events, revents: 0)
+            // Not `SystemCall.retrying`: after a signal (EINTR) the wait goes on for the time left
+            // to the deadline, not for the whole timeout again.
             let n = poll(&p, 1, Int32(min(left, 60_000)))
             if n > 0 { return true }
             if n < 0 && errno != EINTR { return false }
@@ -221,13 +224,16 @@ enum UnixSocket {
     static func send(_ fd: Int32, _ bytes: [UInt8], deadline: Int64) -> Bool {
         var sent = 0
         while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
-            if n > 0 { sent += n; continue }
-            if n < 0 && (errno == EAGAIN || errno == EINTR) {
-                guard wait(fd, events: Int16(POLLOUT), deadline: deadline) else { return false }
-                continue
+            let result = bytes.withUnsafeBytes { raw in
+                Result { () throws(SystemCallError) in
+                    try SystemCall.retryingUnlessWouldBlock("send") { Glibc.send(fd, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL)) }
+                }
             }
-            return false
+            switch result {
+            case .success(let n?) where n > 0: sent += n
+            case .success(nil): guard wait(fd, events: Int16(POLLOUT), deadline: deadline) else { return false }
+            default: return false
+            }
         }
         return true
     }
@@ -237,15 +243,20 @@ enum UnixSocket {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            let result = chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(SystemCallError) in try SystemCall.retryingUnlessWouldBlock("recv") { recv(fd, raw.baseAddress, raw.count, 0) } }
+            }
+            guard case .success(let received) = result else { return nil }
+            guard let n = received else {
+                guard wait(fd, events: Int16(POLLIN), deadline: deadline) else { return nil }
+                continue
+            }
             if n > 0 {
                 out += chunk[0..<n]
                 if out.count > limit { return nil }
                 continue
             }
-            if n == 0 { return out }
-            if errno == EINTR { continue }
-            guard errno == EAGAIN, wait(fd, events: Int16(POLLIN), deadline: deadline) else { return nil }
+            return out
         }
     }
 
@@ -254,16 +265,21 @@ enum UnixSocket {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            let result = chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(SystemCallError) in try SystemCall.retryingUnlessWouldBlock("recv") { recv(fd, raw.baseAddress, raw.count, 0) } }
+            }
+            guard case .success(let received) = result else { return nil }
+            guard let n = received else {
+                guard wait(fd, events: Int16(POLLIN), deadline: deadline) else { return nil }
+                continue
+            }
             if n > 0 {
                 out += chunk[0..<n]
                 if let end = out.firstIndex(of: 0) { return Array(out[..<end]) }
                 if out.count > limit { return nil }
                 continue
             }
-            if n == 0 { return nil }
-            if errno == EINTR { continue }
-            guard errno == EAGAIN, wait(fd, events: Int16(POLLIN), deadline: deadline) else { return nil }
+            return nil
         }
     }
 }

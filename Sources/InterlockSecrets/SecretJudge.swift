@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import InterlockProfile
+import InterlockSystem
 
 /// Discovery's verdict on one file, reached at the moment it is opened rather than at start:
 /// the `[[home]]` rules (with their `except`, `only` and `content`), the `[[workspace]]` name
@@ -214,7 +215,7 @@ public struct SecretJudge: @unchecked Sendable {
     private static func realFixedPrefix(_ path: String) -> String? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         let fixed = parts.prefix { !Glob($0).hasWildcard }
-        guard !fixed.isEmpty, let real = Posix.realPath("/" + fixed.joined(separator: "/")) else { return nil }
+        guard !fixed.isEmpty, let real = FileIO.realPath("/" + fixed.joined(separator: "/")) else { return nil }
         let rest = parts.dropFirst(fixed.count)
         return rest.isEmpty ? real : Path.join(real, rest.joined(separator: "/"))
     }

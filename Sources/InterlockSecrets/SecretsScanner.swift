@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import InterlockProfile
+import InterlockSystem
 
 /// A credential file, directory or socket that discovery found.
 public struct DiscoveredSecret: Sendable, Equatable, Codable {
@@ -161,8 +162,8 @@ public enum SecretsScanner {
             return report
         }
         let started = Posix.clock(CLOCK_MONOTONIC)
-        let home = Posix.realPath(homeArgument) ?? Path.normalize(homeArgument)
-        let workspace = Posix.realPath(workspaceArgument) ?? Path.normalize(workspaceArgument)
+        let home = FileIO.realPath(homeArgument) ?? Path.normalize(homeArgument)
+        let workspace = FileIO.realPath(workspaceArgument) ?? Path.normalize(workspaceArgument)
         let allowEnv = policy.allowEnv.map { (text: $0, glob: Glob($0)) }
         let grants = Grants(entries: policy.allowFiles, home: home, workspace: workspace)
 
@@ -193,7 +194,7 @@ public enum SecretsScanner {
         // Workspace.
         let workspaceStarted = Posix.clock(CLOCK_MONOTONIC)
         var cacheDirectory = cacheDirectory.map(Path.normalize)
-        if let directory = cacheDirectory, !directory.hasPrefix("/") || Path.isWithin(Posix.realPath(directory) ?? directory, workspace) {
+        if let directory = cacheDirectory, !directory.hasPrefix("/") || Path.isWithin(FileIO.realPath(directory) ?? directory, workspace) {
             // What the sandbox can write must not decide what it sees.
             report.warnings.append("scan cache \(directory) not used: it must be an absolute path outside the workspace")
             cacheDirectory = nil
@@ -234,7 +235,7 @@ public enum SecretsScanner {
             if finding.isSymlink {
                 // Not followed while walking; what it points at is the secret.
                 guard let info = Posix.statInfo(found), Posix.type(of: info) == .regular,
-                      let real = Posix.realPath(found) else { continue }
+                      let real = FileIO.realPath(found) else { continue }
                 candidate = Candidate(path: real, alternatives: [found], kind: .file, rule: finding.rule, ruleID: finding.ruleID)
             }
             if let existing = workspaceCandidate[candidate.path] {
@@ -398,7 +399,7 @@ struct Grants {
         var result: [DiscoveredSecret] = []
         for entry in Posix.list(directory).sorted(by: { $0.name < $1.name }) {
             let child = Path.join(directory, entry.name)
-            guard let info = Posix.statInfo(child), let real = Posix.realPath(child) else { continue }
+            guard let info = Posix.statInfo(child), let real = FileIO.realPath(child) else { continue }
             let kind: DiscoveredSecret.Kind
             switch Posix.type(of: info) {
             case .directory: kind = .directory

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import InterlockSystem
 
 /// Walks the workspace: file-name rules on every file, content rules on the text files that
 /// are not in a skipped directory (`[scan] skip_content_dirs`), with results cached between runs.
@@ -344,10 +345,10 @@ struct EntryCheck: @unchecked Sendable {
         // The first binary_probe bytes decide whether the rest is worth reading: object files,
         // images and archives cost one small read.
         let probe = min(size, settings.binaryProbe)
-        var count = Posix.readFully(fd, buffer, probe)
+        var count = FileIO.readFully(fd, buffer, probe)
         if count > 0 && memchr(buffer, 0, count) != nil { return (ScanCache.binaryFlag, count) }
         // One byte more than the size tells a file that grew since fstat.
-        if count == probe { count += Posix.readFully(fd, buffer + count, min(size + 1, capacity) - count) }
+        if count == probe { count += FileIO.readFully(fd, buffer + count, min(size + 1, capacity) - count) }
         if count > maximum { return (ScanCache.tooLargeFlag, count) }
         let text = UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: UInt8.self), count: count)
         return (matcher.scan(text, enabled: enabled), count)

@@ -1,4 +1,5 @@
 import Foundation
+import InterlockSystem
 import MCP
 
 /// One `run_command` call: `interlock run` of `$SHELL -c COMMAND` in its own sandbox with the
@@ -63,9 +64,7 @@ enum CommandRunner {
     static func directory(_ requested: String?, workspace: String) throws -> String {
         guard let requested, !requested.isEmpty else { return workspace }
         let joined = requested.hasPrefix("/") ? requested : workspace + "/" + requested
-        guard let real = realpath(joined, nil) else { throw Failure.badDirectory("cwd \(requested): no such directory") }
-        defer { free(real) }
-        let path = String(cString: real)
+        guard let path = FileIO.realPath(joined) else { throw Failure.badDirectory("cwd \(requested): no such directory") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw Failure.badDirectory("cwd \(requested): not a directory")

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Glibc
+import InterlockSystem
 @testable import InterlockSecrets
 @testable import InterlockProfile
 
@@ -19,7 +20,7 @@ extension DiscoveryTests {
                 guard let info = Posix.lstatInfo(path) else { continue }
                 switch Posix.type(of: info) {
                 case .directory: stack.append(path)
-                case .regular: files.append(Posix.realPath(path) ?? path)
+                case .regular: files.append(FileIO.realPath(path) ?? path)
                 default: continue
                 }
             }

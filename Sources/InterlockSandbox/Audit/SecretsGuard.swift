@@ -5,6 +5,7 @@ import CInterlock
 import InterlockAudit
 import InterlockSeccomp
 import InterlockSecrets
+import InterlockSystem
 import Synchronization
 
 /// Keeps the secrets view true for the whole run, not only at start (root-invoked runs).
@@ -131,7 +132,7 @@ final class SecretsGuard: @unchecked Sendable {
         }, context.toOpaque())
         guard rc == 0 else {
             context.release()
-            throw SystemCallError("start a secrets guard thread", errno: rc)
+            throw SystemCallError("start a secrets guard thread", code: rc)
         }
         threads.append(tid)
     }
@@ -164,9 +165,10 @@ final class SecretsGuard: @unchecked Sendable {
         var events = [il_guard_event](repeating: il_guard_event(), count: 64)
         while true {
             var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stop[0], events: Int16(POLLIN), revents: 0)]
-            if poll(&fds, 2, -1) < 0 {
-                if errno == EINTR { continue }
-                return fail("poll: \(String(cString: strerror(errno)))", onFailure)
+            do {
+                try SystemCall.retrying("poll") { poll(&fds, 2, -1) }
+            } catch {
+                return fail("poll: \(error.reason)", onFailure)
             }
             if fds[1].revents != 0 { return }
             if judge.cacheLoaded == false, let loaded = cachedJudge.withLock({ $0 }) { judge = loaded }

@@ -5,6 +5,7 @@ import CInterlock
 import InterlockAudit
 import InterlockProfile
 import InterlockSeccomp
+import InterlockSystem
 import Synchronization
 
 /// What the supervisor does with one notified syscall.
@@ -88,7 +89,7 @@ public final class SyscallAuditor: Sendable {
         }, box.toOpaque())
         guard rc == 0 else {
             box.release()
-            throw SystemCallError("start the syscall audit thread", errno: rc)
+            throw SystemCallError("start the syscall audit thread", code: rc)
         }
         threadID.withLock { $0 = tid }
     }
@@ -112,12 +113,14 @@ public final class SyscallAuditor: Sendable {
     private func loop() {
         while true {
             var p = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            let r = poll(&p, 1, -1)
-            if r < 0 { if errno == EINTR { continue }; return }
+            guard (try? SystemCall.retrying("poll") { poll(&p, 1, -1) }) != nil else { return }
             if p.revents & Int16(POLLIN) == 0 { return }  // POLLHUP: no process uses the filter any more
             var n = il_notification()
-            if il_notif_recv(listener, &n) != 0 {
-                if errno == EINTR || errno == ENOENT { continue }
+            do {
+                try SystemCall.retrying("receive a seccomp notification") { il_notif_recv(listener, &n) }
+            } catch {
+                // ENOENT: the calling thread was killed, or its call interrupted, before it was received.
+                if error.errno == .noSuchFileOrDirectory { continue }
                 return
             }
             handle(n)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockSystem
 
 /// Paths as a sandboxed caller named them, seen from the supervisor while the call is held
 /// (seccomp notification). Sandbox paths are host paths: views never move them.
@@ -19,9 +20,7 @@ enum CallerPath {
             if part == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(part) }
         }
         let folded = "/" + parts.joined(separator: "/")
-        guard let last = parts.last, let real = realpath(parent(folded), nil) else { return folded }
-        defer { free(real) }
-        let dir = String(cString: real)
+        guard let last = parts.last, let dir = FileIO.realPath(parent(folded)) else { return folded }
         return (dir == "/" ? "" : dir) + "/" + last
     }
 

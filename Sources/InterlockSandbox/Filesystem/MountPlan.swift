@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import InterlockProfile
+import InterlockSystem
 
 /// The filesystem view of a sandbox, as an ordered list of mounts over a read-only host root.
 /// Built from the policy's paths, every one resolved on the host (symlinks included) before
@@ -61,9 +62,7 @@ public enum PathResolution {
         } else {
             absolute = raw == "." ? workspace : workspace + "/" + raw
         }
-        guard let real = realpath(absolute, nil) else { return (normalize(absolute), nil) }
-        defer { free(real) }
-        return (normalize(absolute), String(cString: real))
+        return (normalize(absolute), FileIO.realPath(absolute))
     }
 
     static func isWorkspaceRelative(_ raw: String) -> Bool {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockSystem
 
 /// Moves what the end-of-run sweep takes out of the workspace into the run's quarantine
 /// directory: directories 0700, files 0600 (nothing in it runs, and only the invoking user,
@@ -42,9 +43,8 @@ enum Quarantine {
         defer { close(target) }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return false }
+            let count = buffer.withUnsafeMutableBytes { raw in try? SystemCall.retrying("read") { read(source, raw.baseAddress, raw.count) } }
+            guard let n = count else { return false }
             if n == 0 { return true }
             guard buffer.withUnsafeBytes({ write(target, $0.baseAddress, n) }) == n else { return false }
         }

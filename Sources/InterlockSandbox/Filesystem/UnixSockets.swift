@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CInterlock
 import InterlockSeccomp
+import InterlockSystem
 
 /// Host unix sockets the sandbox could connect to. A socket stays connectable through a
 /// read-only bind mount, so each bound socket the sandbox's uid could open for writing is

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CInterlock
 import InterlockAudit
+import InterlockSystem
 
 /// The end-of-run backstop behind the syscall checks: whatever in the workspace the run wrote
 /// (ctime at or after the run started; no call sets ctime) may not carry privilege or run code
@@ -43,9 +44,7 @@ public struct WorkspaceSweep {
     }
 
     static func resolved(_ path: String) -> String {
-        guard let real = realpath(path, nil) else { return path }
-        defer { free(real) }
-        return String(cString: real)
+        FileIO.realPath(path) ?? path
     }
 
     /// `$XDG_STATE_HOME/interlock/quarantine/RUN` of the supervisor's (the invoking user's) environment.
@@ -219,13 +218,7 @@ extension WorkspaceSweep {
         guard file >= 0 else { return "[unreadable" }
         defer { close(file) }
         var bytes = [UInt8](repeating: 0, count: 1 << 20)
-        var total = 0
-        while total < bytes.count {
-            let n = bytes[total...].withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            total += n
-        }
+        let total = bytes.withUnsafeMutableBytes { raw in raw.baseAddress.map { FileIO.readFully(file, $0, raw.count) } ?? 0 }
         return String(decoding: bytes[..<total], as: UTF8.self)
     }
 }

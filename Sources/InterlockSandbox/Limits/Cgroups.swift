@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import InterlockProfile
+import InterlockSystem
 
 /// Which cgroup hierarchies this host offers and where the supervisor sits in them.
 /// Hosts may be pure v2, pure v1, or hybrid (v1 controllers plus an empty v2 hierarchy):

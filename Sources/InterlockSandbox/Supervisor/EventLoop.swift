@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CInterlock
+import InterlockSystem
 
 /// The supervisor's loop while the command runs: relays the terminal both ways, forwards
 /// signals, suspends with the sandbox on Ctrl-Z, drains the hidden-path watcher and starts the

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockSystem
 
 /// Who the sandbox is, inside and on the host.
 ///

@@ -5,6 +5,7 @@ import CInterlock
 import InterlockAudit
 import InterlockProfile
 import InterlockEgress
+import InterlockSystem
 
 /// Runs one command in a sandbox and stays with it until it ends. A run is five phases, in
 /// this order: prepare (signals, channels, watchers, the C launch spec), spawn (clone3 into
