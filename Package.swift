@@ -28,9 +28,11 @@ let package = Package(
         .target(name: "CInterlock"),
         // splice/epoll/eventfd for the egress relay (not exported by Swift's Glibc module).
         .target(name: "CSplice"),
-        .target(name: "InterlockProfile"),
-        .target(name: "InterlockAudit"),
-        .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile"]),
+        // The one JSON value, reader and writer every module uses (no dependencies).
+        .target(name: "InterlockJSON"),
+        .target(name: "InterlockProfile", dependencies: ["InterlockJSON"]),
+        .target(name: "InterlockAudit", dependencies: ["InterlockJSON"]),
+        .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile", "InterlockJSON"]),
         .target(name: "InterlockSecrets", dependencies: ["InterlockProfile"]),
         .target(name: "InterlockEgress", dependencies: [
             "InterlockProfile", "CSplice",
@@ -40,7 +42,7 @@ let package = Package(
         ]),
         // How a request is read for the rules and the found-token check: no networking, so the
         // fuzz target builds it alone.
-        .target(name: "InterlockInspectReaders", dependencies: ["InterlockProfile", "InterlockSecrets", "CZlib"]),
+        .target(name: "InterlockInspectReaders", dependencies: ["InterlockProfile", "InterlockSecrets", "InterlockJSON", "CZlib"]),
         .target(name: "InterlockInspect", dependencies: [
             "InterlockProfile", "InterlockEgress", "InterlockSecrets", "InterlockInspectReaders",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -52,18 +54,20 @@ let package = Package(
         ]),
         .target(name: "InterlockSandbox", dependencies: [
             "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit", "InterlockEgress", "InterlockSecrets",
-            "InterlockInspect", "InterlockInspectReaders",
+            "InterlockInspect", "InterlockInspectReaders", "InterlockJSON",
         ]),
         .executableTarget(name: "interlock", dependencies: [
             "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit", "InterlockSecrets", "InterlockInspect",
+            "InterlockJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "interlock-mcp", dependencies: [.product(name: "MCP", package: "swift-sdk")]),
+        .testTarget(name: "InterlockJSONTests", dependencies: ["InterlockJSON"]),
         .testTarget(name: "InterlockProfileTests", dependencies: ["InterlockProfile"]),
-        .testTarget(name: "InterlockAuditTests", dependencies: ["InterlockAudit"]),
+        .testTarget(name: "InterlockAuditTests", dependencies: ["InterlockAudit", "InterlockJSON"]),
         .testTarget(name: "InterlockSeccompTests", dependencies: ["InterlockSeccomp", "InterlockProfile"]),
         .testTarget(name: "InterlockSecretsTests", dependencies: ["InterlockSecrets", "InterlockProfile"]),
-        .testTarget(name: "InterlockInspectTests", dependencies: ["InterlockInspect", "InterlockInspectReaders", "InterlockProfile"]),
+        .testTarget(name: "InterlockInspectTests", dependencies: ["InterlockInspect", "InterlockInspectReaders", "InterlockProfile", "InterlockJSON"]),
         .testTarget(name: "InterlockEgressTests", dependencies: [
             "InterlockEgress", "InterlockProfile",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -79,9 +83,9 @@ if Context.environment["INTERLOCK_FUZZ"] != nil {
     package.targets += [
         .target(name: "FuzzDriver", path: "Fuzz/Sources/FuzzDriver"),
         .executableTarget(name: "FuzzProfile", dependencies: ["FuzzDriver", "InterlockProfile"], path: "Fuzz/Sources/FuzzProfile"),
-        .executableTarget(name: "FuzzSeccompJSON", dependencies: ["FuzzDriver", "InterlockSeccomp"], path: "Fuzz/Sources/FuzzSeccompJSON"),
-        .executableTarget(name: "FuzzAuditReader", dependencies: ["FuzzDriver", "InterlockAudit"], path: "Fuzz/Sources/FuzzAuditReader"),
+        .executableTarget(name: "FuzzSeccompJSON", dependencies: ["FuzzDriver", "InterlockSeccomp", "InterlockJSON"], path: "Fuzz/Sources/FuzzSeccompJSON"),
+        .executableTarget(name: "FuzzAuditReader", dependencies: ["FuzzDriver", "InterlockAudit", "InterlockJSON"], path: "Fuzz/Sources/FuzzAuditReader"),
         .executableTarget(name: "FuzzEgress", dependencies: ["FuzzDriver", "InterlockEgress"], path: "Fuzz/Sources/FuzzEgress"),
-        .executableTarget(name: "FuzzInspect", dependencies: ["FuzzDriver", "InterlockInspectReaders"], path: "Fuzz/Sources/FuzzInspect"),
+        .executableTarget(name: "FuzzInspect", dependencies: ["FuzzDriver", "InterlockInspectReaders", "InterlockJSON"], path: "Fuzz/Sources/FuzzInspect"),
     ]
 }

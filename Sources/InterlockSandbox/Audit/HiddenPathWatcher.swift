@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CInterlock
 import InterlockAudit
+import InterlockJSON
 
 /// Records every open of a hidden path. Each mask (and each mirrored entry inside a hidden
 /// directory) is an inode of its own with a fanotify inode mark: no other file carries a mark,

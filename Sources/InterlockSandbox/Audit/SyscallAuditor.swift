@@ -6,6 +6,7 @@ import InterlockAudit
 import InterlockProfile
 import InterlockSeccomp
 import Synchronization
+import InterlockJSON
 
 /// What the supervisor does with one notified syscall.
 public struct SyscallDecision: Sendable {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CInterlock
 import InterlockAudit
+import InterlockJSON
 
 /// The end-of-run backstop behind the syscall checks: whatever in the workspace the run wrote
 /// (ctime at or after the run started; no call sets ctime) may not carry privilege or run code

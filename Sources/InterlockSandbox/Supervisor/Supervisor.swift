@@ -8,6 +8,7 @@ import InterlockSeccomp
 import InterlockEgress
 import InterlockInspect
 import Synchronization
+import InterlockJSON
 
 /// Runs one command in a sandbox and stays with it until it ends: relays the terminal,
 /// forwards signals, suspends with it on Ctrl-Z, and tears everything down afterwards.
