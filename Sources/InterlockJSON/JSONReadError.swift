@@ -38,6 +38,7 @@ public struct JSONReadError: Error, Sendable, Equatable, CustomStringConvertible
         case trailingData
     }
 
+    /// What went wrong.
     public var kind: Kind
     /// The message, naming what was found where it matters ("expected ':' after \"a\", found '}'").
     public var message: String
@@ -48,6 +49,7 @@ public struct JSONReadError: Error, Sendable, Equatable, CustomStringConvertible
     /// The 1-based column (in bytes) of `offset`.
     public var column: Int
 
+    /// An error of `kind` at `offset` (`line` and `column` locate the same byte).
     public init(kind: Kind, message: String, offset: Int, line: Int, column: Int) {
         self.kind = kind
         self.message = message
@@ -56,5 +58,6 @@ public struct JSONReadError: Error, Sendable, Equatable, CustomStringConvertible
         self.column = column
     }
 
+    /// `line N: message`.
     public var description: String { "line \(line): \(message)" }
 }

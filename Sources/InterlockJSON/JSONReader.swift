@@ -12,6 +12,7 @@ public struct JSONReader {
             case reject
         }
 
+        /// Default `.keep`.
         public var duplicateKeys: DuplicateKeys
         /// Values nested inside this many arrays and objects are refused (the top-level value is
         /// at depth 0). Bounds the reader's recursion on hostile input.
@@ -21,6 +22,7 @@ public struct JSONReader {
         /// Skip a UTF-8 byte order mark at the start.
         public var allowsByteOrderMark: Bool
 
+        /// The defaults: duplicates kept, depth 512, NUL allowed in names, no byte order mark.
         public init(duplicateKeys: DuplicateKeys = .keep, maxDepth: Int = 512, rejectsNULInKeys: Bool = false,
                     allowsByteOrderMark: Bool = false) {
             self.duplicateKeys = duplicateKeys

@@ -3,11 +3,15 @@
 /// is unchanged and no precision is lost before a caller picks the integer or floating type
 /// it needs.
 public indirect enum JSONValue: Sendable, Equatable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// The number's text as written (RFC 8259 grammar when it was read).
     case number(String)
+    /// A string, its escapes decoded.
     case string(String)
+    /// Elements in document order.
     case array([JSONValue])
     /// Members in document order.
     case object([(String, JSONValue)])
@@ -40,9 +44,13 @@ public indirect enum JSONValue: Sendable, Equatable {
         return members.last { $0.0.utf8.elementsEqual(key.utf8) }?.1
     }
 
+    /// The string, if this is one.
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    /// The boolean, if this is one.
     public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    /// The elements, if this is an array.
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+    /// The members in order, if this is an object.
     public var objectValue: [(String, JSONValue)]? { if case .object(let m) = self { return m }; return nil }
 
     /// An object's member names, in order; empty for anything else.

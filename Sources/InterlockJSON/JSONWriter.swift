@@ -20,9 +20,12 @@ public struct JSONWriter: Sendable {
         case tomlCompatible
     }
 
+    /// Where whitespace goes.
     public var layout: Layout
+    /// How strings are escaped.
     public var escaping: Escaping
 
+    /// By default compact, with `.controlCharacters` escaping.
     public init(layout: Layout = .compact, escaping: Escaping = .controlCharacters) {
         self.layout = layout
         self.escaping = escaping
