@@ -31,9 +31,11 @@ let package = Package(
         .target(name: "CSplice"),
         // The one system-call layer: EINTR retry, the typed error, whole-file I/O.
         .target(name: "InterlockSystem", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
-        .target(name: "InterlockProfile", dependencies: ["InterlockSystem"]),
-        .target(name: "InterlockAudit", dependencies: ["InterlockSystem"]),
-        .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile", "InterlockAudit", "InterlockSystem"]),
+        // The one JSON value, reader and writer every module uses (no dependencies).
+        .target(name: "InterlockJSON"),
+        .target(name: "InterlockProfile", dependencies: ["InterlockJSON", "InterlockSystem"]),
+        .target(name: "InterlockAudit", dependencies: ["InterlockJSON", "InterlockSystem"]),
+        .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile", "InterlockAudit", "InterlockJSON", "InterlockSystem"]),
         .target(name: "InterlockSecrets", dependencies: ["InterlockProfile", "InterlockSystem"]),
         .target(name: "InterlockEgress", dependencies: [
             "InterlockProfile", "CSplice", "InterlockSystem",
@@ -43,7 +45,7 @@ let package = Package(
         ]),
         // How a request is read for the rules and the found-token check: no networking, so the
         // fuzz target builds it alone.
-        .target(name: "InterlockInspectReaders", dependencies: ["InterlockProfile", "InterlockSecrets", "CZlib"]),
+        .target(name: "InterlockInspectReaders", dependencies: ["InterlockProfile", "InterlockSecrets", "InterlockJSON", "CZlib"]),
         .target(name: "InterlockInspect", dependencies: [
             "InterlockProfile", "InterlockEgress", "InterlockSecrets", "InterlockInspectReaders", "InterlockSystem",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -55,22 +57,23 @@ let package = Package(
         ]),
         .target(name: "InterlockSandbox", dependencies: [
             "CInterlock", "CCap", "InterlockProfile", "InterlockSeccomp", "InterlockAudit", "InterlockEgress", "InterlockSecrets",
-            "InterlockInspect", "InterlockInspectReaders", "InterlockSystem",
+            "InterlockInspect", "InterlockInspectReaders", "InterlockJSON", "InterlockSystem",
         ]),
         .executableTarget(name: "interlock", dependencies: [
             "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit", "InterlockSecrets", "InterlockInspect",
-            "InterlockSystem",
+            "InterlockJSON", "InterlockSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "interlock-mcp", dependencies: ["InterlockSystem", .product(name: "MCP", package: "swift-sdk")]),
         .testTarget(name: "InterlockSystemTests", dependencies: [
             "InterlockSystem", .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        .testTarget(name: "InterlockJSONTests", dependencies: ["InterlockJSON"]),
         .testTarget(name: "InterlockProfileTests", dependencies: ["InterlockProfile"]),
-        .testTarget(name: "InterlockAuditTests", dependencies: ["InterlockAudit"]),
+        .testTarget(name: "InterlockAuditTests", dependencies: ["InterlockAudit", "InterlockJSON"]),
         .testTarget(name: "InterlockSeccompTests", dependencies: ["InterlockSeccomp", "InterlockProfile"]),
         .testTarget(name: "InterlockSecretsTests", dependencies: ["InterlockSecrets", "InterlockProfile", "InterlockSystem"]),
-        .testTarget(name: "InterlockInspectTests", dependencies: ["InterlockInspect", "InterlockInspectReaders", "InterlockProfile"]),
+        .testTarget(name: "InterlockInspectTests", dependencies: ["InterlockInspect", "InterlockInspectReaders", "InterlockProfile", "InterlockJSON"]),
         .testTarget(name: "InterlockEgressTests", dependencies: [
             "InterlockEgress", "InterlockProfile",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -86,9 +89,9 @@ if Context.environment["INTERLOCK_FUZZ"] != nil {
     package.targets += [
         .target(name: "FuzzDriver", path: "Fuzz/Sources/FuzzDriver"),
         .executableTarget(name: "FuzzProfile", dependencies: ["FuzzDriver", "InterlockProfile"], path: "Fuzz/Sources/FuzzProfile"),
-        .executableTarget(name: "FuzzSeccompJSON", dependencies: ["FuzzDriver", "InterlockSeccomp"], path: "Fuzz/Sources/FuzzSeccompJSON"),
-        .executableTarget(name: "FuzzAuditReader", dependencies: ["FuzzDriver", "InterlockAudit"], path: "Fuzz/Sources/FuzzAuditReader"),
+        .executableTarget(name: "FuzzSeccompJSON", dependencies: ["FuzzDriver", "InterlockSeccomp", "InterlockJSON"], path: "Fuzz/Sources/FuzzSeccompJSON"),
+        .executableTarget(name: "FuzzAuditReader", dependencies: ["FuzzDriver", "InterlockAudit", "InterlockJSON"], path: "Fuzz/Sources/FuzzAuditReader"),
         .executableTarget(name: "FuzzEgress", dependencies: ["FuzzDriver", "InterlockEgress"], path: "Fuzz/Sources/FuzzEgress"),
-        .executableTarget(name: "FuzzInspect", dependencies: ["FuzzDriver", "InterlockInspectReaders"], path: "Fuzz/Sources/FuzzInspect"),
+        .executableTarget(name: "FuzzInspect", dependencies: ["FuzzDriver", "InterlockInspectReaders", "InterlockJSON"], path: "Fuzz/Sources/FuzzInspect"),
     ]
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockJSON
 import InterlockSystem
 import Synchronization
 
@@ -49,6 +50,21 @@ public struct AuditRecord: Sendable {
         if !detail.isEmpty { fields.append(("detail", .object(detail))) }
         if let count { fields.append(("count", .int(Int64(count)))) }
         return .object(fields)
+    }
+
+    /// The JSON value of one log line, or nil if it is not JSON or holds a number that is not
+    /// an Int64 (audit records hold no other numbers; such a line is a corrupted record).
+    public static func readJSON(line: String) -> JSONValue? {
+        guard let value = try? JSONReader.read(line) else { return nil }
+        func numbersFit(_ value: JSONValue) -> Bool {
+            switch value {
+            case .number: value.intValue != nil
+            case .array(let items): items.allSatisfy(numbersFit)
+            case .object(let members): members.allSatisfy { numbersFit($0.1) }
+            default: true
+            }
+        }
+        return numbersFit(value) ? value : nil
     }
 
     /// Reads a record back from its JSON line.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockJSON
 
 /// Reads audit logs back: one run per file, records in order.
 public struct AuditRun: Sendable {
@@ -35,7 +36,7 @@ public struct AuditRun: Sendable {
             number += 1
             let text = String(cString: line)
             if text.allSatisfy({ $0.isWhitespace }) { continue }
-            guard let json = JSONParser.parse(text), let record = AuditRecord(json: json) else {
+            guard let json = AuditRecord.readJSON(line: text), let record = AuditRecord(json: json) else {
                 throw AuditError("\(path):\(number): not an audit record")
             }
             records.append(record)

@@ -52,7 +52,7 @@ package struct FoundTokens {
                     let decoded = FormEncoding.decodeBytes(text[...], plusIsSpace: false)
                     if decoded != text { next.append(decoded) }
                 }
-                if let unescaped = JSONNode.unescapingEverywhere(text), unescaped != text { next.append(unescaped) }
+                if let unescaped = RequestJSON.unescapingEverywhere(text), unescaped != text { next.append(unescaped) }
                 if let unescaped = octalUnescaped(text), unescaped != text { next.append(unescaped) }
             }
             guard !next.isEmpty else { break }

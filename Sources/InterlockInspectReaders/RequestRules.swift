@@ -1,3 +1,4 @@
+import InterlockJSON
 import InterlockProfile
 
 /// One HTTP request on an inspected host, complete (body buffered) before anything is decided.
@@ -132,7 +133,7 @@ package struct RequestRules {
         if let problem = request.duplicateHeader("content-type") { return problem }
         let fields = parameters(of: request)
         for name in names.sorted() where fields.lazy.filter({ $0.0 == name }).count > 1 {
-            return "duplicate \"\(JSONNode.shown(name))\" parameter"
+            return "duplicate \"\(RequestJSON.shown(name))\" parameter"
         }
         return nil
     }
@@ -249,21 +250,21 @@ extension GraphQLExtraction {
         if type.hasPrefix("multipart/") {
             return .failure(.unreadable("multipart GraphQL requests are not inspected"))
         }
-        let json: JSONNode
+        let json: JSONValue
         do {
-            json = try JSONNode.read(request.content)
+            json = try RequestJSON.read(request.content)
         } catch {
             return .failure(.unreadable(error.ambiguous ? "\(error.message) in the JSON body" : "the body is not valid JSON (\(error.message))"))
         }
-        let items: [JSONNode]
+        let items: [JSONValue]
         if case .array(let batch) = json { items = batch } else { items = [json] }
         guard !items.isEmpty else { return .failure(.unreadable("an empty batch")) }
         var documents: [String] = []
         for item in items {
-            if let other = item.keys.first(where: { $0 != "query" && JSONNode.foldedKey($0) == "query" }) {
-                return .failure(.unreadable("a \"\(JSONNode.shown(other))\" key, which Go's JSON reader takes for \"query\""))
+            if let other = item.keys.first(where: { $0 != "query" && RequestJSON.foldedKey($0) == "query" }) {
+                return .failure(.unreadable("a \"\(RequestJSON.shown(other))\" key, which Go's JSON reader takes for \"query\""))
             }
-            guard let query = item["query"]?.string else {
+            guard let query = item["query"]?.stringValue else {
                 return .failure(.unreadable("a request without a 'query' text (persisted queries are not inspected)"))
             }
             documents.append(query)

@@ -1,3 +1,5 @@
+import InterlockJSON
+
 /// Request rules and credential brokering (`[[http]]`, `[[credentials]]`, and their
 /// `[[env.NAME.…]]` forms, plus `[network] upstream_ca / ask_timeout / found_tokens`).
 /// A host named by an `http` or `credentials` entry is inspected: the egress proxy terminates
@@ -32,31 +34,31 @@ public struct InspectionPolicy: Sendable, Codable, Equatable {
 }
 
 extension InspectionPolicy {
-    var json: JSON {
-        func optional(_ text: String?) -> JSON { text.map(JSON.string) ?? .null }
-        let rules: [JSON] = http.map { rule in
-            let fields: [String: JSON] = [
+    var json: JSONValue {
+        func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
+        let rules: [JSONValue] = http.map { rule in
+            let fields: [String: JSONValue] = [
                 "host": .string(rule.host), "action": .string(rule.action.rawValue), "method": .strings(rule.methods),
-                "path": optional(rule.path), "headers": .object(rule.headers.mapValues(JSON.string)),
-                "graphql": .strings(rule.graphql), "params": .object(rule.params.mapValues(JSON.string)),
+                "path": optional(rule.path), "headers": .sortedObject(rule.headers.mapValues(JSONValue.string)),
+                "graphql": .strings(rule.graphql), "params": .sortedObject(rule.params.mapValues(JSONValue.string)),
                 "name": optional(rule.name), "source": .string(rule.source),
             ]
-            return .object(fields)
+            return .sortedObject(fields)
         }
-        let entries: [JSON] = credentials.map { entry in
-            let fields: [String: JSON] = [
+        let entries: [JSONValue] = credentials.map { entry in
+            let fields: [String: JSONValue] = [
                 "host": .string(entry.host), "header": .string(entry.header), "value": .string(entry.value),
                 "file": optional(entry.file), "json_pointer": optional(entry.jsonPointer), "env": optional(entry.env),
                 "on_present": .string(entry.onPresent.rawValue), "source": .string(entry.source),
             ]
-            return .object(fields)
+            return .sortedObject(fields)
         }
-        let timeout: JSON = askTimeout.map { JSON.number(String($0)) } ?? .null
-        let fields: [String: JSON] = [
+        let timeout: JSONValue = askTimeout.map { JSONValue.number(String($0)) } ?? .null
+        let fields: [String: JSONValue] = [
             "http": .array(rules), "credentials": .array(entries), "upstream_ca": optional(upstreamCA),
             "ask_timeout": timeout, "found_tokens": optional(foundTokens),
         ]
-        return .object(fields)
+        return .sortedObject(fields)
     }
 }
 

@@ -1,67 +1,68 @@
-// Renderings of a resolved policy for `profile show`. Written by hand so that this module needs
-// no Foundation (start-up time matters; see DESIGN.md); the JSON has the same shape as the
-// `Codable` encoding (snake_case keys, `on_deny` as a string, unset limits as null).
+// Renderings of a resolved policy for `profile show`. Written without Foundation (start-up time
+// matters); the JSON has the same shape as the `Codable` encoding (snake_case keys, `on_deny` as
+// a string, unset limits as null).
+import InterlockJSON
 
 extension Policy {
     /// Pretty-printed JSON with sorted keys; keys are the TOML names (`read_only`, `on_deny`, …).
     public func jsonString() -> String {
-        JSON.object([
+        JSONValue.sortedObject([
             "sources": .strings(sources),
-            "environment": environment.map(JSON.string) ?? .null,
+            "environment": environment.map(JSONValue.string) ?? .null,
             "environments": .strings(environments),
-            "profile_directory": profileDirectory.map(JSON.string) ?? .null,
-            "filesystem": .object([
+            "profile_directory": profileDirectory.map(JSONValue.string) ?? .null,
+            "filesystem": .sortedObject([
                 "read_only": .strings(filesystem.readOnly),
                 "read_write": .strings(filesystem.readWrite),
                 "hidden": .strings(filesystem.hidden),
                 "tmpfs": .strings(filesystem.tmpfs),
                 "unprotect": .strings(filesystem.unprotect),
             ]),
-            "secrets": .object([
+            "secrets": .sortedObject([
                 "discover": .bool(secrets.discover),
                 "allow_files": .strings(secrets.allowFiles),
                 "allow_env": .strings(secrets.allowEnv),
-                "set_env": .object(secrets.setEnv.mapValues { .string($0) }),
+                "set_env": .sortedObject(secrets.setEnv.mapValues { .string($0) }),
             ]),
-            "syscalls": .object([
+            "syscalls": .sortedObject([
                 "baseline": .string(syscalls.baseline),
                 "deny": .strings(syscalls.deny),
                 "allow": .strings(syscalls.allow),
                 "on_deny": .string(syscalls.onDeny.description),
                 "mode": .string(syscalls.mode.rawValue),
-                "import": syscalls.importPath.map(JSON.string) ?? .null,
+                "import": syscalls.importPath.map(JSONValue.string) ?? .null,
                 "rules": .array(syscalls.rules.map { rule in
-                    .object([
+                    .sortedObject([
                         "syscall": .string(rule.syscall),
                         "action": .string(rule.action.rawValue),
                         "args": .array(rule.args.map { argument in
-                            .object([
+                            .sortedObject([
                                 "index": .number(String(argument.index)),
                                 "op": .string(argument.op.rawValue),
                                 "value": .number(String(argument.value)),
-                                "mask": argument.mask.map { JSON.number(String($0)) } ?? .null,
+                                "mask": argument.mask.map { JSONValue.number(String($0)) } ?? .null,
                             ])
                         }),
                     ])
                 }),
             ]),
-            "network": .object([
+            "network": .sortedObject([
                 "egress": .strings(network.egress),
                 "deny": .strings(network.deny),
-                "hosts": .object(network.hosts.mapValues(JSON.string)),
+                "hosts": .sortedObject(network.hosts.mapValues(JSONValue.string)),
                 "unix_sockets": .strings(network.unixSockets),
             ]),
-            "limits": .object([
-                "memory": limits.memory.map { JSON.number(String($0)) } ?? .null,
-                "pids": limits.pids.map { JSON.number(String($0)) } ?? .null,
-                "cpu": limits.cpu.map { JSON.number(Policy.formatNumber($0)) } ?? .null,
-                "open_files": limits.openFiles.map { JSON.number(String($0)) } ?? .null,
+            "limits": .sortedObject([
+                "memory": limits.memory.map { JSONValue.number(String($0)) } ?? .null,
+                "pids": limits.pids.map { JSONValue.number(String($0)) } ?? .null,
+                "cpu": limits.cpu.map { JSONValue.number(Policy.formatNumber($0)) } ?? .null,
+                "open_files": limits.openFiles.map { JSONValue.number(String($0)) } ?? .null,
             ]),
-            "capabilities": .object([
+            "capabilities": .sortedObject([
                 "keep": .strings(capabilities.keep),
             ]),
             "inspection": inspection.json,
-        ]).rendered(indent: "") + "\n"
+        ]).indentedJSON + "\n"
     }
 
     /// The resolved policy as a profile: valid TOML that loads back to the same settings.
@@ -157,36 +158,14 @@ extension Policy {
     }
 }
 
-/// Just enough JSON to print a policy.
-indirect enum JSON {
-    case null
-    case bool(Bool)
-    case number(String)
-    case string(String)
-    case array([JSON])
-    case object([String: JSON])
+extension JSONValue {
+    /// Indented with two spaces, in the escaping TOML basic strings share.
+    var indentedJSON: String { JSONWriter(layout: .indented, escaping: .tomlCompatible).write(self) }
 
-    static func strings(_ items: [String]) -> JSON { .array(items.map(JSON.string)) }
-
-    func rendered(indent: String) -> String {
-        let inner = indent + "  "
-        switch self {
-        case .null: return "null"
-        case .bool(let flag): return flag ? "true" : "false"
-        case .number(let text): return text
-        case .string(let text): return JSON.quote(text)
-        case .array(let items):
-            if items.isEmpty { return "[]" }
-            return "[\n" + items.map { inner + $0.rendered(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
-        case .object(let members):
-            if members.isEmpty { return "{}" }
-            let lines = members.keys.sorted().compactMap { key in
-                members[key].map { inner + JSON.quote(key) + ": " + $0.rendered(indent: inner) }
-            }
-            return "{\n" + lines.joined(separator: ",\n") + "\n" + indent + "}"
-        }
+    /// An object with its members sorted by name, as `profile show` prints them.
+    static func sortedObject(_ members: [String: JSONValue]) -> JSONValue {
+        .object(members.keys.sorted().compactMap { key in members[key].map { (key, $0) } })
     }
 
-    /// TOML's basic strings are JSON strings too: one escaper serves both outputs.
-    static func quote(_ text: String) -> String { TOMLRender.basicString(text) }
+    static func strings(_ items: [String]) -> JSONValue { .array(items.map(JSONValue.string)) }
 }

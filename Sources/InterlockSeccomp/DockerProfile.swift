@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockJSON
 import InterlockProfile
 import InterlockSystem
 
@@ -134,7 +135,7 @@ public struct DockerSeccompProfile: Sendable, Equatable {
     public static func parse(_ bytes: [UInt8]) throws(SeccompError) -> DockerSeccompProfile {
         let document: JSONValue
         do {
-            document = try JSONParser.parse(bytes)
+            document = try JSONReader.read(bytes, options: JSONReader.Options(maxDepth: 200, allowsByteOrderMark: true))
         } catch {
             throw SeccompError(message: "invalid JSON: \(error.description)")
         }
@@ -230,21 +231,21 @@ private struct ProfileReader {
 
     func profile(_ document: JSONValue) throws(SeccompError) -> DockerSeccompProfile {
         guard case .object = document else { throw expected("an object", "", document) }
-        guard let defaultValue = document["defaultAction"] else { throw fail("", "missing member 'defaultAction'") }
+        guard let defaultValue = document[last: "defaultAction"] else { throw fail("", "missing member 'defaultAction'") }
         let defaultAction = try string(defaultValue, "defaultAction")
-        let defaultErrno = try document["defaultErrnoRet"].flatMap { v throws(SeccompError) in try errno(v, "defaultErrnoRet") }
-        var architectures = try document["architectures"].map { v throws(SeccompError) in try strings(v, "architectures") } ?? []
-        if let archMap = document["archMap"], archMap != .null {
+        let defaultErrno = try document[last: "defaultErrnoRet"].flatMap { v throws(SeccompError) in try errno(v, "defaultErrnoRet") }
+        var architectures = try document[last: "architectures"].map { v throws(SeccompError) in try strings(v, "architectures") } ?? []
+        if let archMap = document[last: "archMap"], archMap != .null {
             guard case .array(let items) = archMap else { throw expected("an array", "archMap", archMap) }
             for (i, item) in items.enumerated() {
                 let key = "archMap[\(i)]"
                 guard case .object = item else { throw expected("an object", key, item) }
-                if let arch = item["architecture"] { architectures.append(try string(arch, key + ".architecture")) }
-                if let sub = item["subArchitectures"] { architectures += try strings(sub, key + ".subArchitectures") }
+                if let arch = item[last: "architecture"] { architectures.append(try string(arch, key + ".architecture")) }
+                if let sub = item[last: "subArchitectures"] { architectures += try strings(sub, key + ".subArchitectures") }
             }
         }
         var entries: [DockerSeccompProfile.Entry] = []
-        if let syscalls = document["syscalls"], syscalls != .null {
+        if let syscalls = document[last: "syscalls"], syscalls != .null {
             guard case .array(let items) = syscalls else { throw expected("an array", "syscalls", syscalls) }
             for (i, item) in items.enumerated() { entries.append(try entry(item, "syscalls[\(i)]")) }
         }
@@ -263,38 +264,38 @@ private struct ProfileReader {
     func entry(_ value: JSONValue, _ key: String) throws(SeccompError) -> DockerSeccompProfile.Entry {
         guard case .object = value else { throw expected("an object", key, value) }
         var names: [String] = []
-        if let list = value["names"], list != .null { names += try strings(list, key + ".names") }
-        if let single = value["name"], single != .null { names.append(try string(single, key + ".name")) }
-        guard let actionValue = value["action"] else { throw fail(key, "missing member 'action'") }
+        if let list = value[last: "names"], list != .null { names += try strings(list, key + ".names") }
+        if let single = value[last: "name"], single != .null { names.append(try string(single, key + ".name")) }
+        guard let actionValue = value[last: "action"] else { throw fail(key, "missing member 'action'") }
         let action = try string(actionValue, key + ".action")
-        let errnoRet = try value["errnoRet"].flatMap { v throws(SeccompError) in try errno(v, key + ".errnoRet") }
+        let errnoRet = try value[last: "errnoRet"].flatMap { v throws(SeccompError) in try errno(v, key + ".errnoRet") }
         var args: [DockerSeccompProfile.Arg] = []
-        if let list = value["args"], list != .null {
+        if let list = value[last: "args"], list != .null {
             guard case .array(let items) = list else { throw expected("an array", key + ".args", list) }
             for (i, item) in items.enumerated() {
                 let argKey = key + ".args[\(i)]"
                 guard case .object = item else { throw expected("an object", argKey, item) }
-                guard let index = item["index"] else { throw fail(argKey, "missing member 'index'") }
-                guard let op = item["op"] else { throw fail(argKey, "missing member 'op'") }
+                guard let index = item[last: "index"] else { throw fail(argKey, "missing member 'index'") }
+                guard let op = item[last: "op"] else { throw fail(argKey, "missing member 'op'") }
                 let indexNumber = try integer(index, argKey + ".index")
                 guard indexNumber <= 5 else { throw fail(argKey + ".index", "must be between 0 and 5, found \(indexNumber)") }
                 args.append(DockerSeccompProfile.Arg(
                     index: Int(indexNumber),
-                    value: try item["value"].map { v throws(SeccompError) in try integer(v, argKey + ".value") } ?? 0,
-                    valueTwo: try item["valueTwo"].map { v throws(SeccompError) in try integer(v, argKey + ".valueTwo") } ?? 0,
+                    value: try item[last: "value"].map { v throws(SeccompError) in try integer(v, argKey + ".value") } ?? 0,
+                    valueTwo: try item[last: "valueTwo"].map { v throws(SeccompError) in try integer(v, argKey + ".valueTwo") } ?? 0,
                     op: try string(op, argKey + ".op")))
             }
         }
         return DockerSeccompProfile.Entry(names: names, action: action, errnoRet: errnoRet, args: args,
-                                          includes: try filter(value["includes"], key + ".includes"),
-                                          excludes: try filter(value["excludes"], key + ".excludes"))
+                                          includes: try filter(value[last: "includes"], key + ".includes"),
+                                          excludes: try filter(value[last: "excludes"], key + ".excludes"))
     }
 
     func filter(_ value: JSONValue?, _ key: String) throws(SeccompError) -> DockerSeccompProfile.Filter {
         guard let value, value != .null else { return DockerSeccompProfile.Filter() }
         guard case .object = value else { throw expected("an object", key, value) }
         var minKernel: String?
-        if let text = value["minKernel"], text != .null {
+        if let text = value[last: "minKernel"], text != .null {
             let version = try string(text, key + ".minKernel")
             guard KernelVersion(parsing: version) != nil else {
                 throw fail(key + ".minKernel", "invalid kernel version '\(version)'; expected a version such as \"4.8\"")
@@ -302,8 +303,8 @@ private struct ProfileReader {
             minKernel = version
         }
         return DockerSeccompProfile.Filter(
-            caps: try value["caps"].map { v throws(SeccompError) in try strings(v, key + ".caps") } ?? [],
-            arches: try value["arches"].map { v throws(SeccompError) in try strings(v, key + ".arches") } ?? [],
+            caps: try value[last: "caps"].map { v throws(SeccompError) in try strings(v, key + ".caps") } ?? [],
+            arches: try value[last: "arches"].map { v throws(SeccompError) in try strings(v, key + ".arches") } ?? [],
             minKernel: minKernel)
     }
 
@@ -321,7 +322,7 @@ private struct ProfileReader {
     }
 
     func integer(_ value: JSONValue, _ key: String) throws(SeccompError) -> UInt64 {
-        guard let number = value.unsignedInteger else {
+        guard let number = value.unsignedIntegerValue else {
             if case .number(let text) = value { throw fail(key, "expected an integer between 0 and 18446744073709551615, found \(text)") }
             throw expected("an integer", key, value)
         }

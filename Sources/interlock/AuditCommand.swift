@@ -3,6 +3,7 @@ import ArgumentParser
 import Glibc
 #endif
 import InterlockAudit
+import InterlockJSON
 
 /// `interlock audit list|show|tail`: what the sandbox refused, for people and for scripts.
 struct AuditCommand: ParsableCommand {
@@ -123,7 +124,7 @@ struct AuditCommand: ParsableCommand {
                     guard pending.hasSuffix("\n") else { continue }
                     let text = String(pending.dropLast())
                     pending = ""
-                    if location.json { print(text) } else if let json = JSONParser.parse(text), let r = AuditRecord(json: json) {
+                    if location.json { print(text) } else if let json = AuditRecord.readJSON(line: text), let r = AuditRecord(json: json) {
                         print("\(r.time)  \(r.kind.rawValue)  \(r.action)  \(AuditDescription.summary(r))\(r.rule.map { "  [\($0)]" } ?? "")")
                     }
                     fflush(nil)

@@ -6,6 +6,7 @@ import InterlockAudit
 import InterlockProfile
 import InterlockSandbox
 import InterlockSeccomp
+import InterlockJSON
 
 /// `interlock replay LOG`: re-evaluates a recorded run's syscall events against a (changed)
 /// profile, suggests the smallest change that would allow what was blocked, and can run the

@@ -5,6 +5,7 @@ import Glibc
 import InterlockAudit
 import InterlockProfile
 import InterlockSecrets
+import InterlockJSON
 
 /// `interlock secrets scan`: what a run would hide and grant, and why, before any agent runs.
 struct SecretsCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 @testable import InterlockInspect
 @testable import InterlockInspectReaders
+import InterlockJSON
 import InterlockProfile
 import XCTest
 
@@ -129,11 +130,11 @@ final class RequestRulesTests: XCTestCase {
     }
 
     func testJSONPointer() {
-        let node = JSONNode.parse(Array(#"{"a": {"b/c": [1, {"t": "x\u00e9"}]}, "n": 1.5e3}"#.utf8))
+        let node = RequestJSON.parse(Array(#"{"a": {"b/c": [1, {"t": "x\u00e9"}]}, "n": 1.5e3}"#.utf8))
         XCTAssertEqual(node?.pointer("/a/b~1c/1/t"), .string("xé"))
         XCTAssertEqual(CredentialSource.jsonValue(#"{"n": 1.5e3}"#, pointer: "/n"), "1.5e3")
         XCTAssertNil(node?.pointer("/a/missing"))
-        XCTAssertNil(JSONNode.parse(Array(#"{"a": }"#.utf8)))
+        XCTAssertNil(RequestJSON.parse(Array(#"{"a": }"#.utf8)))
     }
 
     func testFoundTokensNameTheKindAndPlaceNeverTheValue() {

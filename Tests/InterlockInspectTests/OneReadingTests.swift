@@ -1,16 +1,17 @@
 @testable import InterlockInspectReaders
+import InterlockJSON
 import InterlockProfile
 import XCTest
 
 /// A request a rule reads is read one way, the way every server reads it, or refused (issue 23).
 final class OneReadingTests: XCTestCase {
-    func jsonProblem(_ text: String) -> JSONNode.ParseError? {
-        do { _ = try JSONNode.read(Array(text.utf8)); return nil } catch { return error }
+    func jsonProblem(_ text: String) -> RequestJSON.ParseError? {
+        do { _ = try RequestJSON.read(Array(text.utf8)); return nil } catch { return error }
     }
 
     func testJSONThatParsersReadDifferentlyIsRefusedWithTheReason() {
         XCTAssertEqual(jsonProblem(#"{"query": "{ me }", "query": "mutation { volumeDelete }"}"#),
-                       JSONNode.ParseError(message: #"duplicate "query" key"#, ambiguous: true))
+                       RequestJSON.ParseError(message: #"duplicate "query" key"#, ambiguous: true))
         XCTAssertEqual(jsonProblem(#"{"query": "a", "\u0071uery": "b"}"#)?.message, #"duplicate "query" key"#)
         XCTAssertEqual(jsonProblem(#"[{"query": "a"}, {"v": {"x": [{"id": 1, "id": 2}]}}]"#)?.message, #"duplicate "id" key"#)
         XCTAssertEqual(jsonProblem(#"{"a": "\ud800"}"#)?.message, "a lone surrogate escape")
@@ -18,8 +19,8 @@ final class OneReadingTests: XCTestCase {
         XCTAssertEqual(jsonProblem(#"{"query\u0000": 1, "query": 2}"#)?.message, "NUL in a key")
         for bytes: [UInt8] in [[0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D],
                                [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xED, 0xA0, 0x80, 0x22, 0x7D]] {  // 0xFF; a surrogate in UTF-8
-            XCTAssertThrowsError(try JSONNode.read(bytes)) { error in
-                XCTAssertEqual(error as? JSONNode.ParseError, JSONNode.ParseError(message: "invalid UTF-8 in a string", ambiguous: true))
+            XCTAssertThrowsError(try RequestJSON.read(bytes)) { error in
+                XCTAssertEqual(error as? RequestJSON.ParseError, RequestJSON.ParseError(message: "invalid UTF-8 in a string", ambiguous: true))
             }
         }
         XCTAssertEqual(jsonProblem(#"{"a": 1} {"b": 2}"#)?.message, "data after the JSON value")
@@ -27,23 +28,23 @@ final class OneReadingTests: XCTestCase {
 
     func testNumbersFollowTheJSONGrammarExactly() {
         for good in ["0", "-0", "1.5", "-12e3", "1E+2", "0.0e-0"] {
-            XCTAssertEqual(JSONNode.parse(Array(good.utf8)), .number(good), good)
+            XCTAssertEqual(RequestJSON.parse(Array(good.utf8)), .number(good), good)
         }
         for bad in ["+1", "01", "1.", ".5", "1e", "--1", "NaN", "Infinity", "0x10", "1.2.3"] {
-            XCTAssertNil(JSONNode.parse(Array(bad.utf8)), bad)
+            XCTAssertNil(RequestJSON.parse(Array(bad.utf8)), bad)
         }
     }
 
     func testValidEscapesStillDecode() throws {
-        let node = try JSONNode.read(Array(#"{"q": "\ud83d\ude00 \u00e9\n\/"}"#.utf8))
-        XCTAssertEqual(node["q"]?.string, "😀 é\n/")
+        let node = try RequestJSON.read(Array(#"{"q": "\ud83d\ude00 \u00e9\n\/"}"#.utf8))
+        XCTAssertEqual(node["q"]?.stringValue, "😀 é\n/")
     }
 
     func testUnescapingEverywhereSeesThroughJSONEscapesInAnyText() {
         let text = Array(#"{"t": "\u0067hp_abc", broken "\x" and \ud800 \"#.utf8)
-        XCTAssertEqual(JSONNode.unescapingEverywhere(text).map { String(decoding: $0, as: UTF8.self) },
+        XCTAssertEqual(RequestJSON.unescapingEverywhere(text).map { String(decoding: $0, as: UTF8.self) },
                        #"{"t": "ghp_abc", broken "\x" and \ud800 \"#)
-        XCTAssertNil(JSONNode.unescapingEverywhere(Array("plain".utf8)))
+        XCTAssertNil(RequestJSON.unescapingEverywhere(Array("plain".utf8)))
     }
 
     func request(_ method: String = "POST", _ target: String = "/graphql", headers: [(String, String)] = [("content-type", "application/json")],

@@ -192,17 +192,6 @@ final class DockerProfileTests: XCTestCase {
         }
     }
 
-    func testJSONReader() throws {
-        let value = try JSONParser.parse(Array(#" {"a": [1, -2.5e3, "x\u00e9\ud83d\ude00\n", true, null, {}], "b": 18446744073709551615} "#.utf8))
-        XCTAssertEqual(value["a"], .array([.number("1"), .number("-2.5e3"), .string("xé😀\n"), .bool(true), .null, .object([])]))
-        XCTAssertEqual(value["b"]?.unsignedInteger, UInt64.max)
-        XCTAssertNil(JSONValue.number("18446744073709551616").unsignedInteger)
-        XCTAssertNil(JSONValue.number("1.0").unsignedInteger)
-        for bad in ["", "{", "[1,]", "01", "\"\\x\"", "tru", "{\"a\" 1}", "1 2", "\"a\nb\""] {
-            XCTAssertThrowsError(try JSONParser.parse(Array(bad.utf8)), bad)
-        }
-    }
-
     func testKernelVersions() {
         XCTAssertEqual(KernelVersion(parsing: "6.18.44-fc-v669"), KernelVersion(6, 18, 44))
         XCTAssertEqual(KernelVersion(parsing: "4.8"), KernelVersion(4, 8))

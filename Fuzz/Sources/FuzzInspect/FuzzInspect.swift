@@ -1,5 +1,5 @@
 // libFuzzer target: the inspection reader's "one reading or none" property (issue 23).
-//   first byte 0–1: the input is a JSON body. JSONNode.read must agree with the reference
+//   first byte 0–1: the input is a JSON body. RequestJSON.read must agree with the reference
 //     decoder below: it reads exactly the texts the reference reads without ambiguity, to the
 //     same value, and refuses every text in which the reference finds a key twice, a lone
 //     surrogate, invalid UTF-8 or NUL in a key. GraphQL extraction must refuse what it refuses.
@@ -9,6 +9,7 @@
 // See Fuzz/README.md.
 import FuzzDriver
 @testable import InterlockInspectReaders
+import InterlockJSON
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzInspect(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -25,7 +26,7 @@ public func fuzzInspect(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 func checkJSON(_ input: [UInt8]) {
     var reference = ReferenceJSON(bytes: input)
     let expected = reference.document()
-    let actual = Result { () throws(JSONNode.ParseError) in try JSONNode.read(input) }
+    let actual = Result { () throws(RequestJSON.ParseError) in try RequestJSON.read(input) }
     switch (expected, actual) {
     case (.some(let value), .success(let node)):
         guard !reference.ambiguous else { fatalError("read a text with two readings: \(reference.why ?? "")") }

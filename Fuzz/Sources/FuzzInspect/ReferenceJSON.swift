@@ -1,4 +1,5 @@
 @testable import InterlockInspectReaders
+import InterlockJSON
 
 /// An independent JSON decoder for the fuzz property: RFC 8259 read permissively where parsers
 /// differ, noting each such place instead of refusing it. Strings are decoded to UTF-16 code
@@ -12,7 +13,7 @@ struct ReferenceJSON {
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
-    mutating func document() -> JSONNode? {
+    mutating func document() -> JSONValue? {
         guard let value = value(depth: 0) else { return nil }
         space()
         return at == bytes.count ? value : nil
@@ -31,14 +32,14 @@ struct ReferenceJSON {
         return true
     }
 
-    mutating func value(depth: Int) -> JSONNode? {
+    mutating func value(depth: Int) -> JSONValue? {
         guard depth < 256 else { return nil }
         space()
         guard let c = current else { return nil }
         switch c {
         case UInt8(ascii: "{"):
             at += 1
-            var fields: [(String, JSONNode)] = []
+            var fields: [(String, JSONValue)] = []
             if eat(UInt8(ascii: "}")) { return .object(fields) }
             repeat {
                 space()
@@ -50,7 +51,7 @@ struct ReferenceJSON {
             return eat(UInt8(ascii: "}")) ? .object(fields) : nil
         case UInt8(ascii: "["):
             at += 1
-            var items: [JSONNode] = []
+            var items: [JSONValue] = []
             if eat(UInt8(ascii: "]")) { return .array(items) }
             repeat {
                 guard let item = value(depth: depth + 1) else { return nil }
@@ -58,9 +59,9 @@ struct ReferenceJSON {
             } while eat(UInt8(ascii: ","))
             return eat(UInt8(ascii: "]")) ? .array(items) : nil
         case UInt8(ascii: "\""):
-            return string().map(JSONNode.string)
+            return string().map(JSONValue.string)
         default:
-            for (word, node) in [("true", JSONNode.bool(true)), ("false", .bool(false)), ("null", .null)] where bytes[at...].starts(with: word.utf8) {
+            for (word, node) in [("true", JSONValue.bool(true)), ("false", .bool(false)), ("null", .null)] where bytes[at...].starts(with: word.utf8) {
                 at += word.utf8.count
                 return node
             }
@@ -68,7 +69,7 @@ struct ReferenceJSON {
         }
     }
 
-    mutating func number() -> JSONNode? {
+    mutating func number() -> JSONValue? {
         let text = bytes[at...].prefix { (0x30...0x39).contains($0) || "+-.eE".utf8.contains($0) }
         let s = String(decoding: text, as: UTF8.self)
         // -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? by hand: split into its parts.

@@ -4,6 +4,7 @@ import Glibc
 import CInterlock
 import InterlockAudit
 import InterlockSeccomp
+import InterlockJSON
 
 /// Names for the arguments of a blocked syscall, for people reading the audit log: paths
 /// read from the caller's memory, flag and family names. Raw values are always recorded too.

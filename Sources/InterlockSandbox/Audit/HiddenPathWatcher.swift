@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CInterlock
 import InterlockAudit
+import InterlockJSON
 import InterlockSystem
 
 /// Records every open of a hidden path. Each mask (and each mirrored entry inside a hidden

@@ -7,6 +7,7 @@ import InterlockProfile
 import InterlockSeccomp
 import InterlockSystem
 import Synchronization
+import InterlockJSON
 
 /// What the supervisor does with one notified syscall.
 public struct SyscallDecision: Sendable {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CInterlock
 import InterlockAudit
+import InterlockJSON
 import InterlockSystem
 
 /// The end-of-run backstop behind the syscall checks: whatever in the workspace the run wrote

@@ -4,6 +4,7 @@ import Glibc
 import InterlockAudit
 import InterlockEgress
 import InterlockInspect
+import InterlockJSON
 import InterlockProfile
 import Synchronization
 
