@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import InterlockSystem
 
 /// Loads a profile: finds it, follows `extends`, merges the chosen environment, validates every
 /// value, and returns the resolved `Policy`.
@@ -135,7 +136,7 @@ public enum ProfileLoader {
             case .success(let bytes):
                 return try ProfileSchema.read(bytes: bytes, file: reference.display, directory: Paths.directory(of: path))
             case .failure(let failure):
-                let message = failure.code == ENOENT || failure.code == ENOTDIR
+                let message = failure.errno.rawValue == ENOENT || failure.errno.rawValue == ENOTDIR
                     ? Messages.notFound(reference.display)
                     : Messages.unreadable(reference.display, failure.reason)
                 if let referrer {

@@ -5,10 +5,6 @@ import Musl
 #endif
 import InterlockSystem
 
-struct KeeperFailure: Error {
-    var text: String
-}
-
 /// What the keeper knows, kept equal to what a full scan would find now.
 final class KeeperState {
     struct Directory {

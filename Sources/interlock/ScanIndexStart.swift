@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockSystem
 import InterlockSandbox
 import InterlockSecrets
 
@@ -24,7 +25,7 @@ enum ScanIndexStart {
             guard let pid = Detached.spawn("/proc/self/exe", ["interlock"] + arguments(workspace: workspace, directory: directory, idle: idle)
                                            + ["--detach"]) else { return }
             var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            _ = try? SystemCall.retrying("waitpid") { waitpid(pid, &status, 0) }
         }
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockSystem
 import InterlockSandbox
 
 /// posix_spawn of a child that inherits stdio; returns its exit code (128+N for signal N).
@@ -15,7 +16,7 @@ enum Spawn {
         _ = chdir(previous)
         guard rc == 0 else { return 127 }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = try? SystemCall.retrying("waitpid") { waitpid(pid, &status, 0) }
         return ExitStatus.code(fromWaitStatus: status)
     }
 }

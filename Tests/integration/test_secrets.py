@@ -817,7 +817,10 @@ def test_a_mount_inside_the_workspace_makes_the_run_scan_itself(indexed, project
     subprocess.run(["mount", "--bind", other, target], check=True)
     try:
         after = scan_()
-        assert after["stats"]["source"] == "full" and "mounts in the workspace changed" in after["stats"]["index_note"], after["stats"]
+        # The keeper refuses the query, or (when its mount watch fires first) has already stopped
+        # for that reason: either way the run scans for itself.
+        note = after["stats"]["index_note"]
+        assert after["stats"]["source"] == "full" and ("mounts in the workspace changed" in note or note.startswith("no keeper")), after["stats"]
         assert f"{target}/.env.production" in {h["path"] for h in after["hidden"]}
         assert listed(after) == listed(scan_(index=False))
     finally:

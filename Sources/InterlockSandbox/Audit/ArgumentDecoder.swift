@@ -114,9 +114,3 @@ enum ArgumentDecoder {
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
-
-enum SyscallNames {
-    static func name(_ number: Int32) -> String {
-        SeccompCompiler.syscallName(number) ?? "syscall_\(number)"
-    }
-}

@@ -9,23 +9,6 @@ import InterlockSystem
 import Synchronization
 import InterlockJSON
 
-/// What the supervisor does with one notified syscall.
-public struct SyscallDecision: Sendable {
-    public enum Response: Sendable, Equatable {
-        case fail(Int32)      // the call returns -1 with this errno
-        case killProcess      // the calling process is killed (on_deny = "kill")
-        case proceed          // learn mode: recorded, then allowed to run
-        case inspect          // a watched call the rules allow: runs unless it writes a protected path or reaches a host socket
-    }
-    public var response: Response
-    /// The rule that matched, e.g. "baseline agent: mount".
-    public var rule: String
-    public init(response: Response, rule: String) {
-        self.response = response
-        self.rule = rule
-    }
-}
-
 /// Receives every syscall the filter refers to the supervisor (seccomp user notification),
 /// answers it, and records it. Runs on its own thread, never on an event loop: the calling
 /// thread in the sandbox is blocked until we answer.
@@ -241,28 +224,5 @@ public final class SyscallAuditor: Sendable {
         _ = il_notif_respond(listener, n.id, errno, 0)
         state.withLock { $0.summary.unixSockets[path, default: 0] += 1 }
         log?.append(record)
-    }
-}
-
-/// /proc views of a sandboxed process, from the supervisor's side.
-enum ProcessInfo {
-    static func exe(_ pid: pid_t) -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    static func argv(_ pid: pid_t) -> [String]? {
-        guard let raw = FileIO.read("/proc/\(pid)/cmdline"), !raw.isEmpty else { return nil }
-        var parts = raw.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
-        if parts.last == "" { parts.removeLast() }
-        return parts
-    }
-}
-
-enum ErrnoText {
-    static func name(_ e: Int32) -> String {
-        SyscallPolicy.errnoNumbers.first { $0.value == e }?.key ?? "errno \(e)"
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import InterlockSystem
 
 /// The invoking process's state that a run depends on: its environment, its directory and its
 /// home. Read once, so every phase of a run sees the same values.
@@ -59,11 +60,7 @@ public struct CallerContext: Sendable {
     }
 
     /// `realpath(3)`, or nil when the path does not resolve.
-    public static func realPath(_ path: String) -> String? {
-        guard let p = realpath(path, nil) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
-    }
+    public static func realPath(_ path: String) -> String? { FileIO.realPath(path) }
 
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()

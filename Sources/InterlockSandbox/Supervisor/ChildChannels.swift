@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CInterlock
+import InterlockSystem
 
 /// The three channels between the supervisor and the sandbox's init, each created before clone:
 /// - `sync` (socket pair): the handshake; mount descriptors, the terminal, the egress listeners
@@ -42,14 +43,9 @@ struct ChildChannels {
     func readSetupFailure() -> SetupFailure? {
         var record = il_setup_error()
         let size = MemoryLayout<il_setup_error>.size
-        var got = 0
-        while got < size {
-            let n = withUnsafeMutableBytes(of: &record) { raw in
-                read(errors.supervisor, raw.baseAddress.map { $0 + got }, size - got)
-            }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            got += n
+        let got = withUnsafeMutableBytes(of: &record) { raw -> Int in
+            guard let base = raw.baseAddress else { return 0 }
+            return FileIO.readFully(errors.supervisor, base, size)
         }
         guard got == size else { return nil }
         let step = withUnsafeBytes(of: record.step) { raw in

@@ -44,8 +44,7 @@ struct EventLoop {
             if let t = terminal, let input = t.input, inputOpen, pendingInput.count < 65536 {
                 fds.append(pollfd(fd: input, events: Int16(POLLIN), revents: 0))
             }
-            let ready = poll(&fds, nfds_t(fds.count), -1)
-            if ready < 0 { if errno == EINTR { continue }; break }
+            guard (try? SystemCall.retrying("poll") { poll(&fds, nfds_t(fds.count), -1) }) != nil else { break }
 
             for p in fds where p.revents != 0 {
                 switch p.fd {
@@ -75,8 +74,14 @@ struct EventLoop {
                             masterOpen = drainMaster(t.master, into: &buffer)
                         }
                     } else if let input = t.input, p.fd == input {
-                        let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-                        if n > 0 { pendingInput.append(contentsOf: prompt.consume(buffer[0..<n])) } else if n == 0 || errno != EINTR && errno != EAGAIN { inputOpen = false }
+                        do {
+                            let n = try buffer.withUnsafeMutableBytes { raw throws(SystemCallError) in
+                                try SystemCall.retryingUnlessWouldBlock("read") { read(input, raw.baseAddress, raw.count) }
+                            }
+                            if let n, n > 0 { pendingInput.append(contentsOf: prompt.consume(buffer[0..<n])) } else if n == 0 { inputOpen = false }
+                        } catch {
+                            inputOpen = false
+                        }
                     }
                 }
             }
@@ -108,13 +113,17 @@ struct EventLoop {
     /// Copies the sandbox terminal's output to the user's stdout; false once the PTY is closed.
     private func drainMaster(_ master: Int32, into buffer: inout [UInt8]) -> Bool {
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(master, $0.baseAddress, $0.count) }
-            if n > 0 {
-                _ = buffer.withUnsafeBytes { FileIO.writeAll(1, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                continue
+            let read: Int?
+            do {
+                read = try buffer.withUnsafeMutableBytes { raw throws(SystemCallError) in
+                    try SystemCall.retryingUnlessWouldBlock("read") { Glibc.read(master, raw.baseAddress, raw.count) }
+                }
+            } catch {
+                return false
             }
-            if n < 0 && errno == EINTR { continue }
-            return n < 0 && errno == EAGAIN
+            guard let n = read else { return true }  // would block: drained, still open
+            guard n > 0 else { return false }
+            _ = buffer.withUnsafeBytes { FileIO.writeAll(1, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
     }
 

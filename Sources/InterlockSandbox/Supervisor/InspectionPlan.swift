@@ -5,6 +5,7 @@ import InterlockInspect
 import InterlockInspectReaders
 import InterlockProfile
 import InterlockSecrets
+import InterlockSystem
 
 /// TLS inspection of the hosts `[[http]]` and `[[credentials]]` name, prepared in the
 /// supervisor before the sandbox exists: the run's CA (its key stays in this process), the trust
@@ -137,20 +138,9 @@ extension LaunchPlan {
         !identity.privileged || MountPlan.reachableByOthers(path, binds: mounts)
     }
 
+    /// A text file of at most `limit` bytes; nil if it cannot be read or is larger.
     static func readText(_ path: String, limit: Int) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while bytes.count <= limit {
-            let n = read(fd, &buffer, buffer.count)
-            if n < 0, errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { return String(decoding: bytes, as: UTF8.self) }
-            bytes += buffer[0..<n]
-        }
-        return nil
+        (try? FileIO.readFile(path, limit: limit)).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

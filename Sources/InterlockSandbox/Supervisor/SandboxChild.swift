@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CInterlock
+import InterlockSystem
 
 /// The sandbox's init, from clone until it is reaped. Killing it ends the whole sandbox: it is
 /// the pid namespace's init, and the kernel kills every other process of the namespace with it.
@@ -37,7 +38,7 @@ struct SandboxChild {
     /// Waits for init to be reaped; its wait status.
     func reap() -> Int32 {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = try? SystemCall.retrying("waitpid") { waitpid(pid, &status, 0) }
         return status
     }
 

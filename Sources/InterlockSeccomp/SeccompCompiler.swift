@@ -5,27 +5,6 @@ import CSeccomp
 import InterlockProfile
 import InterlockSystem
 
-/// A compiled classic-BPF seccomp program, ready for seccomp(SECCOMP_SET_MODE_FILTER) in the
-/// child. Compiled in the supervisor (libseccomp allocates; the child must not).
-public struct SeccompProgram: Sendable, Equatable {
-    /// `struct sock_filter` array, 8 bytes per instruction.
-    public let bytes: [UInt8]
-    public var instructionCount: Int { bytes.count / 8 }
-    /// Rules the program was built from: libseccomp's (one per syscall with an unconditional
-    /// action) and those of the argument blocks.
-    public let ruleCount: Int
-}
-
-public struct SeccompError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// One line: `FILE:LINE: KEY: MESSAGE` when the problem is in a profile (file and line when
-    /// the policy knows them), else `KEY: MESSAGE` or a plain message.
-    public let message: String
-    public var description: String { message }
-    public init(message: String) {
-        self.message = message
-    }
-}
-
 /// Turns a profile's `[syscalls]` into rules (`ruleSet`), and rules into a BPF program
 /// (`compile`).
 ///

@@ -1,43 +1,5 @@
 import InterlockProfile
 
-/// A policy the proxy cannot work with (an entry or hosts value that does not parse, a listener
-/// that cannot be used). The message is one line.
-public struct EgressError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
-/// The answer of `EgressRules.decide` or `EgressRules.check`.
-public struct EgressDecision: Sendable, Equatable {
-    public var allowed: Bool
-    /// What decided, for audit records and refusal messages: `egress "api.example.com:443"`,
-    /// `deny "*.prod.example.com"`, `network.hosts "api.staging.test" = "127.0.0.1"`,
-    /// `no matching egress entry`, or `built-in: loopback addresses need an explicit entry`.
-    public var rule: String
-    /// For refusals: why, in one sentence.
-    public var reason: String?
-    /// For allowed decisions: the addresses that may be connected to, in order (from `check`,
-    /// or the literal address from `decide` when the host is an IP literal).
-    public var addresses: [IPAddress]
-
-    public init(allowed: Bool, rule: String, reason: String? = nil, addresses: [IPAddress] = []) {
-        self.allowed = allowed
-        self.rule = rule
-        self.reason = reason
-        self.addresses = addresses
-    }
-}
-
-/// A special-purpose address block: refused as a destination unless the profile names it.
-public struct AddressClass: Sendable, Equatable, CustomStringConvertible {
-    /// `loopback`, `private`, `link-local`, `unspecified`, `multicast`, `broadcast`, `reserved`.
-    public var name: String
-    /// The block the address is in; an IP entry names the address only if it lies within it.
-    public var block: IPNetwork
-    public var description: String { "\(name) (\(block))" }
-}
-
 /// The compiled `[network]` policy of one run: which host:port the sandbox may reach.
 ///
 /// Entries follow `EgressEntry` (InterlockProfile):

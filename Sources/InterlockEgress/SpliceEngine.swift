@@ -22,15 +22,6 @@ import Synchronization
 // output of the other once the pipe is drained (half-close), and the connection ends when both
 // directions ended or one side failed (both sockets are then closed).
 
-/// How a spliced connection ended.
-struct SpliceOutcome: Sendable {
-    /// Written to the origin (including the pending bytes), and to the client.
-    var bytesUp: UInt64
-    var bytesDown: UInt64
-    /// nil for an orderly end (EOF both ways, or a peer that reset or went away mid-stream).
-    var reason: String?
-}
-
 final class SpliceEngine: Sendable {
     /// Pipe size of a direction that moves a lot: a pipe starts at the system's default (64 KiB)
     /// and grows to this once a splice fills half of it. 1 MiB takes about a third of the CPU
