@@ -80,30 +80,22 @@ enum UnixSocket {
 
     /// Everything until the peer closes, or nil on error or timeout.
     static func receiveAll(_ fd: Int32, deadline: Int64, limit: Int = 256 << 20) -> [UInt8]? {
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let result = chunk.withUnsafeMutableBytes { raw in
-                Result { () throws(SystemCallError) in try SystemCall.retryingUnlessWouldBlock("recv") { recv(fd, raw.baseAddress, raw.count, 0) } }
-            }
-            guard case .success(let received) = result else { return nil }
-            guard let n = received else {
-                guard wait(fd, events: Int16(POLLIN), deadline: deadline) else { return nil }
-                continue
-            }
-            if n > 0 {
-                out += chunk[0..<n]
-                if out.count > limit { return nil }
-                continue
-            }
-            return out
-        }
+        receive(fd, deadline: deadline, limit: limit, chunkSize: 65536, atClose: { $0 }, complete: { _ in nil })
     }
 
     /// Until the first NUL (the query), or nil.
     static func receiveMessage(_ fd: Int32, deadline: Int64, limit: Int = 1 << 16) -> [UInt8]? {
+        receive(fd, deadline: deadline, limit: limit, chunkSize: 4096, atClose: { _ in nil }) { received in
+            received.firstIndex(of: 0).map { Array(received[..<$0]) }
+        }
+    }
+
+    /// Reads until `complete` finds what it waits for in what has arrived (its answer), or the
+    /// peer closes (`atClose` of what arrived); nil on error, timeout or past `limit` bytes.
+    private static func receive(_ fd: Int32, deadline: Int64, limit: Int, chunkSize: Int, atClose: ([UInt8]) -> [UInt8]?,
+                                complete: ([UInt8]) -> [UInt8]?) -> [UInt8]? {
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
         while true {
             let result = chunk.withUnsafeMutableBytes { raw in
                 Result { () throws(SystemCallError) in try SystemCall.retryingUnlessWouldBlock("recv") { recv(fd, raw.baseAddress, raw.count, 0) } }
@@ -113,13 +105,10 @@ enum UnixSocket {
                 guard wait(fd, events: Int16(POLLIN), deadline: deadline) else { return nil }
                 continue
             }
-            if n > 0 {
-                out += chunk[0..<n]
-                if let end = out.firstIndex(of: 0) { return Array(out[..<end]) }
-                if out.count > limit { return nil }
-                continue
-            }
-            return nil
+            guard n > 0 else { return atClose(out) }
+            out += chunk[0..<n]
+            if let answer = complete(out) { return answer }
+            if out.count > limit { return nil }
         }
     }
 }

@@ -1,26 +1,11 @@
+import InterlockJSON
+
 /// Values as TOML text.
 enum TOMLRender {
-    /// A TOML basic string literal (also valid JSON) with everything that needs it escaped.
+    /// A TOML basic string literal (also valid JSON) with everything that needs it escaped:
+    /// the JSON writer's TOML-compatible quoting, the one string escaper of the package.
     static func basicString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u" + hex4(scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        JSONWriter(escaping: .tomlCompatible).quote(s)
     }
 
     static func hex4(_ v: UInt32) -> String {
