@@ -25,6 +25,8 @@ public struct InspectEvent: Sendable {
     /// Header names the credential broker injected.
     public var injected: [String] = []
     public var connectionID: UInt64
+    /// A git request: the repository, and for a push the ref with its old and new ids.
+    public var git: GitRecord?
 }
 
 /// A credential the supervisor read at start, to inject into requests to one host.
@@ -49,6 +51,7 @@ public struct BrokeredCredential: Sendable {
 /// Everything the inspector needs, resolved by the supervisor before the run starts.
 public struct InspectionSettings: Sendable {
     public var rules: [HTTPRuleEntry]
+    public var gitRules: [GitRuleEntry]
     public var credentials: [BrokeredCredential]
     /// The environment the run is in (for messages).
     public var environment: String?
@@ -64,6 +67,7 @@ public struct InspectionSettings: Sendable {
 
     public init(policy: InspectionPolicy, environment: String?, credentials: [BrokeredCredential], hiddenValues: [String]) {
         self.rules = policy.http
+        self.gitRules = policy.git
         self.credentials = credentials
         self.environment = environment
         self.upstreamCA = policy.upstreamCA

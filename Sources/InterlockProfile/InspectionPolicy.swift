@@ -5,6 +5,8 @@
 public struct InspectionPolicy: Sendable, Codable, Equatable {
     public var http: [HTTPRuleEntry] = []
     public var credentials: [CredentialEntry] = []
+    /// `[[git]]`: which refs a push may create, update or delete (git's smart HTTP protocol).
+    public var git: [GitRuleEntry] = []
     /// Extra trust for the real hosts (tests, private CAs), absolute; the host's store always applies.
     public var upstreamCA: String?
     /// How long an `ask` waits for a human (seconds); then the request is refused.
@@ -16,7 +18,7 @@ public struct InspectionPolicy: Sendable, Codable, Equatable {
     public static let defaultAskTimeout = 120
 
     enum CodingKeys: String, CodingKey {
-        case http, credentials, upstreamCA = "upstream_ca", askTimeout = "ask_timeout", foundTokens = "found_tokens"
+        case http, credentials, git, upstreamCA = "upstream_ca", askTimeout = "ask_timeout", foundTokens = "found_tokens"
     }
 
     public init() {}
@@ -24,11 +26,11 @@ public struct InspectionPolicy: Sendable, Codable, Equatable {
     /// Hosts whose requests are inspected, lowercased, in profile order.
     public var inspectedHosts: [String] {
         var hosts: [String] = []
-        for host in http.map(\.host) + credentials.map(\.host) where host != "*" && !hosts.contains(host) { hosts.append(host) }
+        for host in http.map(\.host) + credentials.map(\.host) + git.map(\.host) where host != "*" && !hosts.contains(host) { hosts.append(host) }
         return hosts
     }
 
-    public var isActive: Bool { !http.isEmpty || !credentials.isEmpty }
+    public var isActive: Bool { !http.isEmpty || !credentials.isEmpty || !git.isEmpty }
 }
 
 extension InspectionPolicy {
@@ -52,10 +54,20 @@ extension InspectionPolicy {
             return .object(fields)
         }
         let timeout: JSON = askTimeout.map { JSON.number(String($0)) } ?? .null
-        let fields: [String: JSON] = [
+        var fields: [String: JSON] = [
             "http": .array(rules), "credentials": .array(entries), "upstream_ca": optional(upstreamCA),
             "ask_timeout": timeout, "found_tokens": optional(foundTokens),
         ]
+        if !git.isEmpty {
+            fields["git"] = .array(git.map { rule -> JSON in
+                let entry: [String: JSON] = [
+                    "host": .string(rule.host), "repos": .strings(rule.repos), "push": .strings(rule.push),
+                    "force": .string(rule.force.rawValue), "delete": .string(rule.delete.rawValue), "tags": .string(rule.tags.rawValue),
+                    "action_otherwise": .string(rule.actionOtherwise.rawValue), "name": optional(rule.name), "source": .string(rule.source),
+                ]
+                return .object(entry)
+            })
+        }
         return .object(fields)
     }
 }
@@ -77,6 +89,14 @@ extension InspectionPolicy {
             if !rule.params.isEmpty { out += "params = \(table(rule.params))\n" }
             if !rule.graphql.isEmpty { out += "graphql = [\(rule.graphql.map(string).joined(separator: ", "))]\n" }
         }
+        for rule in git {
+            out += "\n# \(rule.source.replacing("\n", with: " "))\n[[git]]\nhost = \(string(rule.host))\n"
+            if let name = rule.name { out += "name = \(string(name))\n" }
+            if !rule.repos.isEmpty { out += "repos = [\(rule.repos.map(string).joined(separator: ", "))]\n" }
+            out += "push = [\(rule.push.map(string).joined(separator: ", "))]\n"
+            out += "force = \(string(rule.force.rawValue))\ndelete = \(string(rule.delete.rawValue))\ntags = \(string(rule.tags.rawValue))\n"
+            out += "action_otherwise = \(string(rule.actionOtherwise.rawValue))\n"
+        }
         for entry in credentials {
             out += "\n# \(entry.source.replacing("\n", with: " "))\n[[credentials]]\nhost = \(string(entry.host))\nheader = \(string(entry.header))\n"
             out += "value = \(string(entry.value))\non_present = \(string(entry.onPresent.rawValue))\n"
@@ -94,6 +114,8 @@ extension InspectionPolicy {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(http, forKey: .http)
         try c.encode(credentials, forKey: .credentials)
+        // Only when present, so that a policy without git rules encodes as it always has.
+        if !git.isEmpty { try c.encode(git, forKey: .git) }
         try c.encode(upstreamCA, forKey: .upstreamCA)
         try c.encode(askTimeout, forKey: .askTimeout)
         try c.encode(foundTokens, forKey: .foundTokens)

@@ -41,6 +41,41 @@ action = "ask"
 method = "DELETE"
 
 """#,
+        "rules/git-agent-branches": #"""
+# Interlock rule pack "rules/git-agent-branches": git pushes over HTTPS to GitHub, GitLab and
+# Bitbucket may create and update only branches under agent/ (refs/heads/agent/*); nothing is
+# force-pushed, deleted or tagged. An update counts as a force-push unless the pushed commits
+# prove it a fast-forward. Fetches are not limited.
+# Opt in with `extends = ["default", "rules/git-agent-branches"]`.
+
+[[git]]
+host = "github.com"
+name = "git: agent branches only"
+push = ["refs/heads/agent/*"]
+force = "deny"
+delete = "deny"
+tags = "deny"
+action_otherwise = "deny"
+
+[[git]]
+host = "gitlab.com"
+name = "git: agent branches only"
+push = ["refs/heads/agent/*"]
+force = "deny"
+delete = "deny"
+tags = "deny"
+action_otherwise = "deny"
+
+[[git]]
+host = "bitbucket.org"
+name = "git: agent branches only"
+push = ["refs/heads/agent/*"]
+force = "deny"
+delete = "deny"
+tags = "deny"
+action_otherwise = "deny"
+
+"""#,
         "rules/github": #"""
 # Interlock rule pack "rules/github": GitHub's REST and GraphQL APIs. Deleting a repository,
 # an organisation's settings or its hooks is refused; other deletes wait for a human.
