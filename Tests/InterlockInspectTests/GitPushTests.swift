@@ -150,5 +150,20 @@ final class GitPushTests: XCTestCase {
         XCTAssertEqual(on(C(oldID: a, newID: b, ref: "refs/heads/main"), fastForward: true), .deny)
         XCTAssertEqual(on(C(oldID: a, newID: zero, ref: "refs/heads/agent/fix")), .deny)
         XCTAssertEqual(on(C(oldID: zero, newID: b, ref: "refs/tags/v1")), .deny)
+
+        // The same refs through the APIs.
+        let http = RequestRules(rules: policy.inspection.http)
+        func api(_ host: String, _ method: String, _ target: String, body: String = "") -> HTTPRuleEntry.Action {
+            http.decide(InspectedRequest(host: host, method: method, target: target, headers: [("content-type", "application/json")],
+                                         body: Array(body.utf8))).action
+        }
+        XCTAssertEqual(api("api.github.com", "DELETE", "/repos/acme/app/git/refs/heads/main"), .deny)
+        XCTAssertEqual(api("api.github.com", "PATCH", "/repos/acme/app/git/refs/heads/main", body: #"{"sha":"x","force":true}"#), .deny)
+        XCTAssertEqual(api("api.github.com", "DELETE", "/repos/acme/app/branches/main/protection"), .deny)
+        XCTAssertEqual(api("api.github.com", "POST", "/repos/acme/app/git/refs", body: #"{"ref":"refs/heads/x","sha":"y"}"#), .ask)
+        XCTAssertEqual(api("api.github.com", "POST", "/graphql", body: #"{"query":"mutation { deleteRef(input: {refId: \"r\"}) { clientMutationId } }"}"#), .deny)
+        XCTAssertEqual(api("api.github.com", "GET", "/repos/acme/app/git/refs/heads/main"), .allow)
+        XCTAssertEqual(api("gitlab.com", "DELETE", "/api/v4/projects/acme%2Fapp/repository/branches/main"), .deny)
+        XCTAssertEqual(api("api.bitbucket.org", "DELETE", "/2.0/repositories/acme/app/refs/branches/main"), .deny)
     }
 }

@@ -126,7 +126,7 @@ def project(run, workspace, tmp_host_dir, cert):
     p.close()
 
 
-COMMIT = "echo $RANDOM$$ >> README.md && git commit -qam change && "
+COMMIT = "date +%s%N >> README.md && git commit -qam change && "
 
 
 def receive_pack_posts(project):
@@ -158,7 +158,7 @@ def test_push_to_main_is_refused_in_gits_own_output(project):
     assert "EXIT=1" in r.out, r.out
     assert "remote: interlock: push to refs/heads/main on git.test is denied in environment staging by rule" in r.out, r.out
     assert "agent branches only" in r.out
-    assert "[remote rejected]" in r.out and "main -> main" in r.out, r.out
+    assert "! [remote rejected] HEAD -> main (interlock: denied by" in r.out, r.out
     assert refs(project.bare) == before
     assert receive_pack_posts(project) == []
     denied = git_records(r.records, "deny")
