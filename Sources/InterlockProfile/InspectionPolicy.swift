@@ -121,3 +121,16 @@ extension InspectionPolicy {
         try c.encode(foundTokens, forKey: .foundTokens)
     }
 }
+
+// A policy written before `[[git]]` existed (or without git rules, which are then not written) reads back.
+extension InspectionPolicy {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        http = try c.decode([HTTPRuleEntry].self, forKey: .http)
+        credentials = try c.decode([CredentialEntry].self, forKey: .credentials)
+        git = try c.decodeIfPresent([GitRuleEntry].self, forKey: .git) ?? []
+        upstreamCA = try c.decodeIfPresent(String.self, forKey: .upstreamCA)
+        askTimeout = try c.decodeIfPresent(Int.self, forKey: .askTimeout)
+        foundTokens = try c.decodeIfPresent(String.self, forKey: .foundTokens)
+    }
+}

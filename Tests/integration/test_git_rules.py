@@ -270,3 +270,20 @@ def test_ask_for_a_rewrite_times_out_refused(run, workspace, tmp_host_dir, cert)
         assert actions == ["ask", "refuse"], r.records
     finally:
         p.close()
+
+
+def test_large_push_and_unusual_ref_name_allowed_pack_over_the_limit_refused(project):
+    """A push over git's 1 MiB post buffer (a probe, then a chunked body) is read and allowed; a
+    ref name with unusual but valid characters is matched as it is; a pack larger than the
+    inspection limit is refused and nothing reaches the server."""
+    r = project.run("head -c 2000000 /dev/urandom > two && git add two && git commit -qm two && "
+                    "git push origin 'HEAD:refs/heads/agent/ünï-#1+x' 2>&1 && echo BIG-OK; "
+                    "head -c 9000000 /dev/urandom > nine && git add nine && git commit -qm nine && "
+                    "git push origin HEAD:refs/heads/agent/huge 2>&1; echo HUGE-EXIT=$?")
+    assert "BIG-OK" in r.out, r.out
+    after = refs(project.bare)
+    assert "refs/heads/agent/ünï-#1+x" in after, after
+    assert "refs/heads/agent/huge" not in after
+    assert "HUGE-EXIT=1" in r.out, r.out
+    assert any("larger than the 8 MiB Interlock inspects" in (x["detail"].get("reason") or "")
+               for x in r.records if x.get("kind") == "request"), r.records
