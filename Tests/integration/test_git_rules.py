@@ -287,3 +287,15 @@ def test_large_push_and_unusual_ref_name_allowed_pack_over_the_limit_refused(pro
     assert "HUGE-EXIT=1" in r.out, r.out
     assert any("larger than the 8 MiB Interlock inspects" in (x["detail"].get("reason") or "")
                for x in r.records if x.get("kind") == "request"), r.records
+
+
+def test_ssh_push_to_a_host_with_git_rules_is_refused(project):
+    """ssh to a host with git rules: the host is inspected, so a connection that is not TLS is
+    closed before anything reaches it, and the audit record says to use HTTPS."""
+    before = refs(project.bare)
+    r = project.run(f"git push -q ssh://git@{HOST}:{project.port}/git/repo.git HEAD:refs/heads/agent/ssh 2>&1; echo EXIT=$?",
+                    timeout=TIMEOUT * 3)
+    assert "EXIT=128" in r.out, r.out
+    assert refs(project.bare) == before
+    reasons = [x.get("detail", {}).get("reason") or "" for x in r.records]
+    assert any("must use HTTPS" in reason for reason in reasons), r.records
