@@ -299,3 +299,38 @@ def test_ssh_push_to_a_host_with_git_rules_is_refused(project):
     assert refs(project.bare) == before
     reasons = [x.get("detail", {}).get("reason") or "" for x in r.records]
     assert any("must use HTTPS" in reason for reason in reasons), r.records
+
+
+def test_ask_for_a_push_approved_from_a_second_process(run, workspace, tmp_host_dir, cert, interlock):
+    from conftest import sandbox_env, wait_until
+    p = GitProject(run, workspace, tmp_host_dir, cert, 'push = ["refs/heads/agent/*"]\naction_otherwise = "ask"\n')
+    runtime = tempfile.mkdtemp(prefix="interlock-runtime-", dir="/var/tmp")
+    env = sandbox_env({"XDG_RUNTIME_DIR": runtime})
+    write_profile(workspace, open(os.path.join(workspace, ".interlock.toml")).read().replace("ask_timeout = 2", "ask_timeout = 600"))
+    audit = os.path.join(tmp_host_dir, "ask.jsonl")
+    script = ("export GIT_AUTHOR_NAME=a GIT_AUTHOR_EMAIL=a@test GIT_COMMITTER_NAME=a GIT_COMMITTER_EMAIL=a@test; "
+              f"git clone -q {p.url} c && cd c && date +%s%N >> README.md && git commit -qam change && "
+              "git push origin HEAD:main 2>&1; echo EXIT=$?; git rev-parse HEAD")
+
+    def pending():
+        cp = subprocess.run([interlock, "approve", "--list"], capture_output=True, text=True, env=env, timeout=TIMEOUT)
+        return [line.split("\t")[0] for line in cp.stdout.splitlines() if "\t" in line]
+
+    proc = subprocess.Popen([interlock, "run", "--env", "staging", "--audit", audit, "--", "sh", "-c", script],
+                            cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ids = wait_until(lambda: pending() or proc.poll() is not None, message="a held push")
+        assert ids is not True, proc.communicate()
+        assert receive_pack_posts(p) == [], "a held push reached the server before approval"
+        answer = subprocess.run([interlock, "approve", ids[0]], capture_output=True, text=True, env=env, timeout=TIMEOUT)
+        assert answer.returncode == 0, answer.stdout + answer.stderr
+        out, err = proc.communicate(timeout=TIMEOUT * 2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        shutil.rmtree(runtime, ignore_errors=True)
+        p.close()
+    assert "EXIT=0" in out, out + err
+    assert refs(p.bare)["refs/heads/main"] == out.strip().splitlines()[-1]
+    actions = [(x["action"], x["detail"]["ref"]) for x in git_records(read_records(audit))]
+    assert actions == [("ask", "refs/heads/main"), ("approve", "refs/heads/main")], actions
