@@ -334,3 +334,17 @@ def test_ask_for_a_push_approved_from_a_second_process(run, workspace, tmp_host_
     assert refs(p.bare)["refs/heads/main"] == out.strip().splitlines()[-1]
     actions = [(x["action"], x["detail"]["ref"]) for x in git_records(read_records(audit))]
     assert actions == [("ask", "refs/heads/main"), ("approve", "refs/heads/main")], actions
+
+
+def test_init_offers_the_git_rule_pack_for_an_https_remote(run, workspace):
+    host_git("init", "-q", workspace)
+    host_git("remote", "add", "origin", "https://github.com/acme/app.git", cwd=workspace)
+    cp = run(["init"], workspace)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    assert '# extends = ["default", "rules/git-agent-branches"]' in open(os.path.join(workspace, ".interlock.toml")).read()
+    # Without an https remote, nothing is offered.
+    os.remove(os.path.join(workspace, ".interlock.toml"))
+    host_git("remote", "set-url", "origin", "git@github.com:acme/app.git", cwd=workspace)
+    cp = run(["init"], workspace)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    assert "git-agent-branches" not in open(os.path.join(workspace, ".interlock.toml")).read()
