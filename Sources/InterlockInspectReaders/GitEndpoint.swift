@@ -46,9 +46,22 @@ package struct GitEndpoint: Equatable {
             let kind: Service = service == "git-receive-pack" ? .pushAdvertisement : .fetch
             return repository(path.dropLast("/info/refs".count)).map { GitEndpoint(repository: $0, service: kind) }
         }
-        if let range = path.firstRange(of: "/objects/") {
+        if let range = path.firstRange(of: "/objects/"), isDumbObjectPath(path[range.upperBound...]) {
             return repository(path[..<range.lowerBound]).map { GitEndpoint(repository: $0, service: .fetch) }
         }
         return nil
+    }
+
+    /// What the dumb protocol fetches under `objects/`: `info/…`, `pack/pack-ID.pack|idx`, or a
+    /// loose object `XX/ID…` (so that a web page whose path merely contains `/objects/` is not one).
+    static func isDumbObjectPath(_ rest: Substring) -> Bool {
+        func hex(_ text: Substring) -> Bool { !text.isEmpty && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } }
+        if rest.hasPrefix("info/") { return !rest.dropFirst(5).contains("/") }
+        if rest.hasPrefix("pack/pack-") {
+            let name = rest.dropFirst("pack/pack-".count)
+            return (name.hasSuffix(".pack") || name.hasSuffix(".idx")) && hex(name.prefix { $0 != "." })
+        }
+        let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts[0].count == 2 && hex(parts[0]) && hex(parts[1])
     }
 }

@@ -107,6 +107,9 @@ final class GitPushTests: XCTestCase {
                        GitEndpoint(repository: "acme/app", service: .pushAdvertisement))
         XCTAssertEqual(try endpoint("GET", "/acme/app.git/objects/info/packs"), GitEndpoint(repository: "acme/app", service: .fetch))
         XCTAssertNil(try endpoint("GET", "/acme/app/issues"))
+        XCTAssertNil(try endpoint("GET", "/acme/app/blob/main/objects/readme.md"))
+        XCTAssertEqual(try endpoint("GET", "/acme/app.git/objects/ab/cdef01"), GitEndpoint(repository: "acme/app", service: .fetch))
+        XCTAssertEqual(try endpoint("GET", "/acme/app.git/objects/pack/pack-0123abc.idx"), GitEndpoint(repository: "acme/app", service: .fetch))
         for ambiguous in ["/other/x/../../acme/app/git-receive-pack", "/acme/app/git-receive-pac%6b", "/acme//app/git-receive-pack",
                           "/acme/app/git-receive-pack/", "/acme/app/info/refs?service=git-upload-pack&service=git-receive-pack"] {
             XCTAssertThrowsError(try endpoint("POST", ambiguous), ambiguous)
