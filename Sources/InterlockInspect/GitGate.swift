@@ -48,6 +48,13 @@ struct GitGate {
         }
         guard endpoint.service == .push else { return false }  // fetches and the ref advertisement: the ordinary rules
         if request.bodyTooLarge {
+            // The ref updates come first: when they are in the part kept, git is told which refs were not pushed.
+            if let push = try? GitPushCommands.read(request.bodyPrefix) {
+                let reason = "the push is larger than the \(inspector.settings.maxBodyBytes >> 20) MiB Interlock inspects — push fewer commits at a time"
+                let refs = push.commands.map { Ref(command: $0, decision: GitRules.Decision(action: .deny, rule: nil, reason: reason)) }
+                refuse(push, refs, repository: repository, action: "deny", decidedBy: nil, requestID: nil)
+                return true
+            }
             plainRefusal(what: "push to \(repository)", rule: "git rules",
                          reason: "interlock: a push to \(repository) on \(host) is refused: it is larger than the "
                              + "\(inspector.settings.maxBodyBytes >> 20) MiB Interlock inspects — push fewer commits at a time, or ask a human",

@@ -285,6 +285,7 @@ def test_large_push_and_unusual_ref_name_allowed_pack_over_the_limit_refused(pro
     assert "refs/heads/agent/ünï-#1+x" in after, after
     assert "refs/heads/agent/huge" not in after
     assert "HUGE-EXIT=1" in r.out, r.out
+    assert "remote: interlock: push creating refs/heads/agent/huge" in r.out and "larger than the 8 MiB" in r.out, r.out
     assert any("larger than the 8 MiB Interlock inspects" in (x["detail"].get("reason") or "")
                for x in r.records if x.get("kind") == "request"), r.records
 
