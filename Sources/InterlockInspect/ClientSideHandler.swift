@@ -15,6 +15,8 @@ final class ClientSideHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var tooLarge = false
+    private var prefix: [UInt8] = []
+    static let prefixBytes = 64 << 10
 
     init(session: InspectSession) { self.session = session }
 
@@ -24,9 +26,12 @@ final class ClientSideHandler: ChannelInboundHandler {
             head = h
             body = nil
             tooLarge = false
+            prefix = []
         case .body(var chunk):
             guard !tooLarge else { return }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > session.inspector.settings.maxBodyBytes {
+                prefix = Array(((body.map { Array($0.readableBytesView.prefix(Self.prefixBytes)) } ?? [])
+                    + Array(chunk.readableBytesView.prefix(Self.prefixBytes))).prefix(Self.prefixBytes))
                 tooLarge = true
                 body = nil
                 return
@@ -40,6 +45,8 @@ final class ClientSideHandler: ChannelInboundHandler {
                 headers: head.headers.map { ($0.name.lowercased(), $0.value) },
                 body: body.map { Array($0.readableBytesView) } ?? [])
             request.bodyTooLarge = tooLarge
+            request.bodyPrefix = prefix
+            prefix = []
             body = nil
             RequestGate(session: session, head: head, request: request).run()
         }

@@ -25,4 +25,6 @@ public struct InspectEvent: Sendable {
     /// Header names the credential broker injected.
     public var injected: [String] = []
     public var connectionID: UInt64
+    /// A git request: the repository, and for a push the ref with its old and new ids.
+    public var git: GitRecord?
 }

@@ -9,6 +9,7 @@ import NIOSSL
 /// Everything the inspector needs, resolved by the supervisor before the run starts.
 public struct InspectionSettings: Sendable {
     public var rules: [HTTPRuleEntry]
+    public var gitRules: [GitRuleEntry]
     public var credentials: [BrokeredCredential]
     /// The environment the run is in (for messages).
     public var environment: String?
@@ -24,6 +25,7 @@ public struct InspectionSettings: Sendable {
 
     public init(policy: InspectionPolicy, environment: String?, credentials: [BrokeredCredential], hiddenValues: [String]) {
         self.rules = policy.http
+        self.gitRules = policy.git
         self.credentials = credentials
         self.environment = environment
         self.upstreamCA = policy.upstreamCA

@@ -84,6 +84,9 @@ struct RequestGate {
             return
         }
 
+        // git's smart HTTP protocol on a host with [[git]] rules: decided per ref.
+        if GitGate(gate: self, request: request, keepAlive: keepAlive, brokered: brokered).run() { return }
+
         let decision = inspector.rules.decide(request)
         switch decision.action {
         case .allow:
@@ -137,8 +140,9 @@ struct RequestGate {
     private static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "transfer-encoding",
                                                 "upgrade", "content-length", "proxy-authorization", "trailer"]
 
-    private func forward(_ request: InspectedRequest, brokered: [BrokeredCredential], keepAlive: Bool, action: String, what: String,
-                         rule: String, decidedBy: String? = nil, requestID: String? = nil) {
+    /// `recorded`: the caller wrote the decision's records (one per ref of a push).
+    func forward(_ request: InspectedRequest, brokered: [BrokeredCredential], keepAlive: Bool, action: String, what: String,
+                 rule: String, decidedBy: String? = nil, requestID: String? = nil, recorded: Bool = false) {
         if let failure = session.originFailure {
             session.record("error", request, what: what, rule: rule, reason: failure, decidedBy: decidedBy, requestID: requestID)
             session.respond(status: .badGateway, "interlock: \(what) on \(host) was not sent: \(failure)", rule: nil, keepAlive: false)
@@ -162,7 +166,9 @@ struct RequestGate {
         }
         var out = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
         out.version = .http1_1
-        session.record(action, request, what: what, rule: rule, decidedBy: decidedBy, requestID: requestID, injected: injected)
+        if !recorded {
+            session.record(action, request, what: what, rule: rule, decidedBy: decidedBy, requestID: requestID, injected: injected)
+        }
         session.awaitingResponse = true
         let origin = session.origin
         origin.write(HTTPClientRequestPart.head(out), promise: nil)

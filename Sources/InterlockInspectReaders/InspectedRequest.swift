@@ -12,6 +12,8 @@ package struct InspectedRequest {
     package var body: [UInt8]
     /// The body was larger than the inspection limit (and `body` is empty).
     package var bodyTooLarge = false
+    /// The first bytes of a body over the limit (so that a refused git push can name its refs).
+    package var bodyPrefix: [UInt8] = []
     /// The body with its Content-Encoding undone, when it has one.
     package var decodedBody: [UInt8]?
 

@@ -7,6 +7,8 @@ import InterlockJSON
 public struct InspectionPolicy: Sendable, Codable, Equatable {
     public var http: [HTTPRuleEntry] = []
     public var credentials: [CredentialEntry] = []
+    /// `[[git]]`: which refs a push may create, update or delete (git's smart HTTP protocol).
+    public var git: [GitRuleEntry] = []
     /// Extra trust for the real hosts (tests, private CAs), absolute; the host's store always applies.
     public var upstreamCA: String?
     /// How long an `ask` waits for a human (seconds); then the request is refused.
@@ -18,7 +20,7 @@ public struct InspectionPolicy: Sendable, Codable, Equatable {
     public static let defaultAskTimeout = 120
 
     enum CodingKeys: String, CodingKey {
-        case http, credentials, upstreamCA = "upstream_ca", askTimeout = "ask_timeout", foundTokens = "found_tokens"
+        case http, credentials, git, upstreamCA = "upstream_ca", askTimeout = "ask_timeout", foundTokens = "found_tokens"
     }
 
     public init() {}
@@ -26,11 +28,11 @@ public struct InspectionPolicy: Sendable, Codable, Equatable {
     /// Hosts whose requests are inspected, lowercased, in profile order.
     public var inspectedHosts: [String] {
         var hosts: [String] = []
-        for host in http.map(\.host) + credentials.map(\.host) where host != "*" && !hosts.contains(host) { hosts.append(host) }
+        for host in http.map(\.host) + credentials.map(\.host) + git.map(\.host) where host != "*" && !hosts.contains(host) { hosts.append(host) }
         return hosts
     }
 
-    public var isActive: Bool { !http.isEmpty || !credentials.isEmpty }
+    public var isActive: Bool { !http.isEmpty || !credentials.isEmpty || !git.isEmpty }
 }
 
 extension InspectionPolicy {
@@ -54,10 +56,20 @@ extension InspectionPolicy {
             return .sortedObject(fields)
         }
         let timeout: JSONValue = askTimeout.map { JSONValue.number(String($0)) } ?? .null
-        let fields: [String: JSONValue] = [
+        var fields: [String: JSONValue] = [
             "http": .array(rules), "credentials": .array(entries), "upstream_ca": optional(upstreamCA),
             "ask_timeout": timeout, "found_tokens": optional(foundTokens),
         ]
+        if !git.isEmpty {
+            fields["git"] = .array(git.map { rule -> JSONValue in
+                let entry: [String: JSONValue] = [
+                    "host": .string(rule.host), "repos": .strings(rule.repos), "push": .strings(rule.push),
+                    "force": .string(rule.force.rawValue), "delete": .string(rule.delete.rawValue), "tags": .string(rule.tags.rawValue),
+                    "action_otherwise": .string(rule.actionOtherwise.rawValue), "name": optional(rule.name), "source": .string(rule.source),
+                ]
+                return .sortedObject(entry)
+            })
+        }
         return .sortedObject(fields)
     }
 }
@@ -79,6 +91,14 @@ extension InspectionPolicy {
             if !rule.params.isEmpty { out += "params = \(table(rule.params))\n" }
             if !rule.graphql.isEmpty { out += "graphql = [\(rule.graphql.map(string).joined(separator: ", "))]\n" }
         }
+        for rule in git {
+            out += "\n# \(rule.source.replacing("\n", with: " "))\n[[git]]\nhost = \(string(rule.host))\n"
+            if let name = rule.name { out += "name = \(string(name))\n" }
+            if !rule.repos.isEmpty { out += "repos = [\(rule.repos.map(string).joined(separator: ", "))]\n" }
+            out += "push = [\(rule.push.map(string).joined(separator: ", "))]\n"
+            out += "force = \(string(rule.force.rawValue))\ndelete = \(string(rule.delete.rawValue))\ntags = \(string(rule.tags.rawValue))\n"
+            out += "action_otherwise = \(string(rule.actionOtherwise.rawValue))\n"
+        }
         for entry in credentials {
             out += "\n# \(entry.source.replacing("\n", with: " "))\n[[credentials]]\nhost = \(string(entry.host))\nheader = \(string(entry.header))\n"
             out += "value = \(string(entry.value))\non_present = \(string(entry.onPresent.rawValue))\n"
@@ -96,8 +116,23 @@ extension InspectionPolicy {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(http, forKey: .http)
         try c.encode(credentials, forKey: .credentials)
+        // Only when present, so that a policy without git rules encodes as it always has.
+        if !git.isEmpty { try c.encode(git, forKey: .git) }
         try c.encode(upstreamCA, forKey: .upstreamCA)
         try c.encode(askTimeout, forKey: .askTimeout)
         try c.encode(foundTokens, forKey: .foundTokens)
+    }
+}
+
+// A policy written before `[[git]]` existed (or without git rules, which are then not written) reads back.
+extension InspectionPolicy {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        http = try c.decode([HTTPRuleEntry].self, forKey: .http)
+        credentials = try c.decode([CredentialEntry].self, forKey: .credentials)
+        git = try c.decodeIfPresent([GitRuleEntry].self, forKey: .git) ?? []
+        upstreamCA = try c.decodeIfPresent(String.self, forKey: .upstreamCA)
+        askTimeout = try c.decodeIfPresent(Int.self, forKey: .askTimeout)
+        foundTokens = try c.decodeIfPresent(String.self, forKey: .foundTokens)
     }
 }

@@ -81,6 +81,7 @@ struct ProfileLayer: Equatable {
         openFiles = child.openFiles ?? openFiles
         inspection.http += child.inspection.http.filter { !inspection.http.contains($0) }
         inspection.credentials += child.inspection.credentials.filter { !inspection.credentials.contains($0) }
+        inspection.git += child.inspection.git.filter { !inspection.git.contains($0) }
         inspection.upstreamCA = child.inspection.upstreamCA ?? inspection.upstreamCA
         inspection.askTimeout = child.inspection.askTimeout ?? inspection.askTimeout
         inspection.foundTokens = child.inspection.foundTokens ?? inspection.foundTokens

@@ -1,6 +1,6 @@
 /// The profile schema: which keys exist, what type each has, what values are valid.
 enum ProfileSchema {
-    static let topLevelKeys = ["capabilities", "credentials", "default_env", "env", "extends", "filesystem", "http", "limits", "network", "secrets", "syscalls"]
+    static let topLevelKeys = ["capabilities", "credentials", "default_env", "env", "extends", "filesystem", "git", "http", "limits", "network", "secrets", "syscalls"]
     static let sectionKeys: [String: [String]] = [
         "filesystem": ["hidden", "read_only", "read_write", "tmpfs", "unprotect"],
         "secrets": ["allow_env", "allow_files", "discover", "set_env"],
@@ -10,8 +10,8 @@ enum ProfileSchema {
         "capabilities": ["keep"],
     ]
     static let sectionNames = ["capabilities", "filesystem", "limits", "network", "secrets", "syscalls"]
-    /// Arrays of tables: `[[http]]`, `[[credentials]]` (and `[[env.NAME.http]]`, …).
-    static let arraySectionNames = ["credentials", "http"]
+    /// Arrays of tables: `[[http]]`, `[[credentials]]`, `[[git]]` (and `[[env.NAME.http]]`, …).
+    static let arraySectionNames = ["credentials", "git", "http"]
     static let ruleKeys = ["action", "args", "syscall"]
     static let argumentKeys = ["index", "mask", "op", "value"]
     static let argumentIndexRange: ClosedRange<Int64> = 0...5

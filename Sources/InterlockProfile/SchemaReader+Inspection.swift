@@ -5,6 +5,7 @@ extension SchemaReader {
 
     /// `[[http]]` or `[[credentials]]` (base or in an environment).
     func readInspection(_ section: String, _ value: TOMLValue, into layer: inout ProfileLayer) throws(ProfileError) {
+        if section == "git" { return try readGit(value, into: &layer) }
         guard let array = value.array else {
             throw fail(value, Messages.wrongType(expected: "an array of tables ([[\(section)]])", found: value.typeName))
         }

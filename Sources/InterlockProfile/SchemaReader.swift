@@ -38,7 +38,7 @@ struct SchemaReader {
                     }
                     profile.environments.append((name, layer))
                 }
-            case "http", "credentials":
+            case "http", "credentials", "git":
                 try readInspection(key, value, into: &profile.base)
             default:
                 guard ProfileSchema.sectionNames.contains(key) else {

@@ -103,6 +103,13 @@ struct Init: ParsableCommand {
         extends = "default"
 
         """
+        let packHosts: Set<String> = ["github.com", "gitlab.com", "bitbucket.org"]
+        let pushHosts = GitRemotes.httpsHosts(repository: dir).filter { packHosts.contains($0) }
+        if !pushHosts.isEmpty {
+            out += "# This repository pushes over https to \(pushHosts.joined(separator: ", ")). To let an agent push only\n"
+            out += "# refs/heads/agent/* (no force-push, no deletion, no tags), extend the git rule pack instead:\n"
+            out += "# extends = [\"default\", \"rules/git-agent-branches\"]\n"
+        }
         if let first = envs.first(where: { $0.env != "production" && $0.env != "prod" }) ?? envs.first {
             out += "default_env = \"\(first.env)\"\n"
         }

@@ -98,3 +98,35 @@ final class InspectionKeysTests: XCTestCase {
         XCTAssertEqual(try load("extends = [\"rules/rest-delete\"]\n").inspection.inspectedHosts, [], "host = * inspects nothing by itself")
     }
 }
+
+extension InspectionKeysTests {
+    func testGitRulesParseMergeAndInspectTheirHost() throws {
+        let policy = try load("""
+            [[git]]
+            host = "github.com"
+            repos = ["acme/*"]
+            push = ["refs/heads/agent/*"]
+            force = "deny"
+            delete = "ask"
+            action_otherwise = "ask"
+            [[env.staging.git]]
+            host = "gitlab.com"
+            """, env: "staging")
+        XCTAssertEqual(policy.inspection.git.map(\.host), ["github.com", "gitlab.com"])
+        XCTAssertEqual(policy.inspection.git[0].repos, ["acme/*"])
+        XCTAssertEqual(policy.inspection.git[0].delete, .ask)
+        XCTAssertEqual(policy.inspection.git[1].push, [])
+        XCTAssertEqual(policy.inspection.git[1].force, .deny)
+        XCTAssertTrue(policy.inspection.inspectedHosts.contains("github.com"))
+        XCTAssertTrue(policy.inspection.isActive)
+    }
+
+    func testGitRuleErrorsNameFileLineAndKey() {
+        XCTAssertTrue(error("[[git]]\nhost = \"github.com\"\nforce = \"maybe\"\n").contains(":3"), error("[[git]]\nhost = \"github.com\"\nforce = \"maybe\"\n"))
+        XCTAssertTrue(error("[[git]]\nhost = \"github.com\"\npush = [\"main\"]\n").contains("refs/"))
+        XCTAssertTrue(error("[[git]]\nhost = \"github.com\"\nrepos = [\"acme/app.git\"]\n").contains(".git"))
+        XCTAssertTrue(error("[[git]]\nhost = \"github.com\"\nbranch = \"x\"\n").contains("branch"))
+        XCTAssertTrue(error("[[git]]\npush = [\"refs/heads/x\"]\n").contains("host"))
+        XCTAssertTrue(error("[[git]]\nhost = \"*\"\n").contains("*"))
+    }
+}

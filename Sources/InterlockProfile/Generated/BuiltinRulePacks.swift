@@ -41,6 +41,194 @@ action = "ask"
 method = "DELETE"
 
 """#,
+        "rules/git-agent-branches": #"""
+# Interlock rule pack "rules/git-agent-branches": git pushes over HTTPS to GitHub, GitLab and
+# Bitbucket may create and update only branches under agent/ (refs/heads/agent/*); nothing is
+# force-pushed, deleted or tagged. An update counts as a force-push unless the pushed commits
+# prove it a fast-forward. Fetches are not limited. The APIs' calls that delete refs, force
+# them or remove branch protection are refused; those that create refs or commit to a branch
+# (whose name is in the body, which these rules do not read) wait for a human.
+# Opt in with `extends = ["default", "rules/git-agent-branches"]`.
+
+[[git]]
+host = "github.com"
+name = "git: agent branches only"
+push = ["refs/heads/agent/*"]
+force = "deny"
+delete = "deny"
+tags = "deny"
+action_otherwise = "deny"
+
+[[git]]
+host = "gitlab.com"
+name = "git: agent branches only"
+push = ["refs/heads/agent/*"]
+force = "deny"
+delete = "deny"
+tags = "deny"
+action_otherwise = "deny"
+
+[[git]]
+host = "bitbucket.org"
+name = "git: agent branches only"
+push = ["refs/heads/agent/*"]
+force = "deny"
+delete = "deny"
+tags = "deny"
+action_otherwise = "deny"
+
+# The same refs moved through the hosts' APIs. These rules read the method and the path only:
+# where the ref or a force flag is in the body, the call waits for a human or is refused.
+
+[[http]]
+host = "api.github.com"
+name = "git: ref and branch protection deletion (GitHub API)"
+action = "deny"
+method = "DELETE"
+path = "/repos/*/*/git/refs/**"
+
+[[http]]
+host = "api.github.com"
+name = "git: ref and branch protection deletion (GitHub API)"
+action = "deny"
+method = "DELETE"
+path = "/repos/*/*/branches/**"
+
+[[http]]
+host = "api.github.com"
+name = "git: ref updates may force (GitHub API)"
+action = "deny"
+method = "PATCH"
+path = "/repos/*/*/git/refs/**"
+
+[[http]]
+host = "api.github.com"
+name = "git: calls that create refs or commit to a branch need a human (GitHub API)"
+action = "ask"
+method = "POST"
+path = "/repos/*/*/git/refs"
+
+[[http]]
+host = "api.github.com"
+name = "git: calls that create refs or commit to a branch need a human (GitHub API)"
+action = "ask"
+method = ["PUT", "DELETE"]
+path = "/repos/*/*/contents/**"
+
+[[http]]
+host = "api.github.com"
+name = "git: calls that create refs or commit to a branch need a human (GitHub API)"
+action = "ask"
+method = ["POST", "PUT"]
+path = "/repos/*/*/merges"
+
+[[http]]
+host = "api.github.com"
+name = "git: calls that create refs or commit to a branch need a human (GitHub API)"
+action = "ask"
+method = "PUT"
+path = "/repos/*/*/pulls/*/merge"
+
+[[http]]
+host = "api.github.com"
+name = "git: ref mutations (GitHub GraphQL)"
+action = "deny"
+path = "/graphql"
+graphql = ["mutation deleteRef", "mutation updateRef", "mutation updateRefs", "mutation deleteBranchProtectionRule",
+           "mutation updateBranchProtectionRule"]
+
+[[http]]
+host = "api.github.com"
+name = "git: calls that create refs or commit to a branch need a human (GitHub GraphQL)"
+action = "ask"
+path = "/graphql"
+graphql = ["mutation createRef", "mutation createCommitOnBranch", "mutation mergeBranch", "mutation mergePullRequest"]
+
+[[http]]
+host = "gitlab.com"
+name = "git: branch, tag and protection deletion (GitLab API)"
+action = "deny"
+method = "DELETE"
+path = "/api/v4/projects/*/repository/branches/**"
+
+[[http]]
+host = "gitlab.com"
+name = "git: branch, tag and protection deletion (GitLab API)"
+action = "deny"
+method = "DELETE"
+path = "/api/v4/projects/*/repository/tags/**"
+
+[[http]]
+host = "gitlab.com"
+name = "git: branch, tag and protection deletion (GitLab API)"
+action = "deny"
+method = "DELETE"
+path = "/api/v4/projects/*/protected_branches/**"
+
+[[http]]
+host = "gitlab.com"
+name = "git: branch, tag and protection deletion (GitLab API)"
+action = "deny"
+method = "DELETE"
+path = "/api/v4/projects/*/protected_tags/**"
+
+[[http]]
+host = "gitlab.com"
+name = "git: tags (GitLab API)"
+action = "deny"
+method = "POST"
+path = "/api/v4/projects/*/repository/tags"
+
+[[http]]
+host = "gitlab.com"
+name = "git: calls that create branches or commit to one need a human (GitLab API)"
+action = "ask"
+method = "POST"
+path = "/api/v4/projects/*/repository/branches"
+
+[[http]]
+host = "gitlab.com"
+name = "git: calls that create branches or commit to one need a human (GitLab API)"
+action = "ask"
+method = "POST"
+path = "/api/v4/projects/*/repository/commits"
+
+[[http]]
+host = "gitlab.com"
+name = "git: calls that create branches or commit to one need a human (GitLab API)"
+action = "ask"
+method = ["POST", "PUT", "DELETE"]
+path = "/api/v4/projects/*/repository/files/**"
+
+[[http]]
+host = "api.bitbucket.org"
+name = "git: branch, tag and restriction deletion (Bitbucket API)"
+action = "deny"
+method = "DELETE"
+path = "/2.0/repositories/*/*/refs/**"
+
+[[http]]
+host = "api.bitbucket.org"
+name = "git: branch, tag and restriction deletion (Bitbucket API)"
+action = "deny"
+method = "DELETE"
+path = "/2.0/repositories/*/*/branch-restrictions/**"
+
+[[http]]
+host = "api.bitbucket.org"
+name = "git: tags (Bitbucket API)"
+action = "deny"
+method = "POST"
+path = "/2.0/repositories/*/*/refs/tags"
+
+[[http]]
+host = "api.bitbucket.org"
+name = "git: calls that create branches need a human (Bitbucket API)"
+action = "ask"
+method = "POST"
+path = "/2.0/repositories/*/*/refs/branches"
+
+"""#,
         "rules/github": #"""
 # Interlock rule pack "rules/github": GitHub's REST and GraphQL APIs. Deleting a repository,
 # an organisation's settings or its hooks is refused; other deletes wait for a human.

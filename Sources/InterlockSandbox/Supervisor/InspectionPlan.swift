@@ -41,6 +41,7 @@ extension LaunchPlan {
         let settings = InspectionSettings(policy: inspection, environment: policy.environment, credentials: brokered.credentials,
                                           hiddenValues: Self.hiddenValues(brokered.secrets, hiddenFiles: hiddenFiles))
         let asks = inspection.http.contains { $0.action == .ask } || inspection.foundTokens == "ask"
+            || inspection.git.contains { [$0.force, $0.delete, $0.tags, $0.actionOtherwise].contains(.ask) }
         let socket = asks ? try addApprovalSocket(directory: approvalDirectory, runID: runID) : nil
         egress.inspection = InspectionPlan(authority: authority, settings: settings, approvalSocket: socket, bundlePath: bundle)
 

@@ -101,6 +101,12 @@ final class RunRecorder: Sendable {
             if let d = e.decidedBy { detail.append(("decided_by", .string(d))) }
             if let id = e.requestID { detail.append(("request_id", .string(id))) }
             if !e.injected.isEmpty { detail.append(("injected", .array(e.injected.map { .string($0) }))) }
+            if let git = e.git {
+                detail.append(("repository", .string(git.repository)))
+                if let ref = git.ref { detail.append(("ref", .string(ref))) }
+                if let old = git.oldID { detail.append(("old", .string(old))) }
+                if let new = git.newID { detail.append(("new", .string(new))) }
+            }
             if e.action == "deny" || e.action == "refuse" {
                 counter.state.withLock { $0.counts["\(e.what) on \(e.host)", default: 0] += 1 }
             }
