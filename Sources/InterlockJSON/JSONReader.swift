@@ -35,6 +35,8 @@ public struct JSONReader {
     private let bytes: [UInt8]
     private let options: Options
     private var position = 0
+    /// Whether an error carries its line and column (false only where errors are dropped).
+    private var locatesErrors = true
 
     private init(bytes: [UInt8], options: Options) {
         self.bytes = bytes
@@ -65,6 +67,9 @@ public struct JSONReader {
     public static func decodeEscape(in bytes: [UInt8], at index: Int, into out: inout [UInt8]) -> Int? {
         var reader = JSONReader(bytes: bytes, options: Options())
         reader.position = index
+        // The error is dropped: locating it (a scan from the start) would make a body full of
+        // backslashes quadratic to read (the found-token check decodes escapes anywhere).
+        reader.locatesErrors = false
         var decoded: [UInt8] = []
         guard (try? reader.escape(into: &decoded)) != nil else { return nil }
         out += decoded
@@ -72,6 +77,7 @@ public struct JSONReader {
     }
 
     private func error(_ kind: JSONReadError.Kind, _ message: String) -> JSONReadError {
+        guard locatesErrors else { return JSONReadError(kind: kind, message: message, offset: position, line: 0, column: 0) }
         var line = 1
         var lineStart = 0
         for i in 0..<min(position, bytes.count) where bytes[i] == 0x0A {
