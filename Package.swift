@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The commit `--version` prints: INTERLOCK_COMMIT when the build passes it (the Makefile does),
+// else the checkout's own; a build from a tarball has neither and prints the version alone.
+let buildCommit = Context.environment["INTERLOCK_COMMIT"]
+    ?? Context.gitInformation.map { String($0.currentCommit.prefix(7)) + ($0.hasUncommittedChanges ? "-dirty" : "") }
+    ?? ""
+
 let package = Package(
     name: "Interlock",
     products: [
@@ -27,7 +33,9 @@ let package = Package(
         .target(name: "CInterlock"),
         // splice/epoll/eventfd for the egress relay (not exported by Swift's Glibc module).
         .target(name: "CSplice"),
-        .target(name: "InterlockProfile"),
+        // The build's commit, as a C string: a C define can carry a value, a Swift one cannot.
+        .target(name: "CBuildInfo", cSettings: [.define("INTERLOCK_COMMIT", to: "\"\(buildCommit)\"")]),
+        .target(name: "InterlockProfile", dependencies: ["CBuildInfo"]),
         .target(name: "InterlockAudit"),
         .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile", "InterlockAudit"]),
         .target(name: "InterlockSecrets", dependencies: ["InterlockProfile"]),
@@ -57,7 +65,7 @@ let package = Package(
             "InterlockProfile", "InterlockSandbox", "InterlockSeccomp", "InterlockAudit", "InterlockSecrets", "InterlockInspect",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "interlock-mcp", dependencies: [.product(name: "MCP", package: "swift-sdk")]),
+        .executableTarget(name: "interlock-mcp", dependencies: ["InterlockProfile", .product(name: "MCP", package: "swift-sdk")]),
         .testTarget(name: "InterlockProfileTests", dependencies: ["InterlockProfile"]),
         .testTarget(name: "InterlockAuditTests", dependencies: ["InterlockAudit"]),
         .testTarget(name: "InterlockSeccompTests", dependencies: ["InterlockSeccomp", "InterlockProfile"]),

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Builds interlock_VERSION_amd64.deb from the release binaries: `make install PREFIX=/usr`
+# into a staging root, then the Debian metadata, then dpkg-deb. Usage: deb.sh VERSION OUTPUT.deb
+set -euo pipefail
+version=$1 output=$2
+cd "$(dirname "$0")/.."
+stage=.build/deb/root
+rm -rf .build/deb && mkdir -p "$stage/DEBIAN"
+# Reproducible timestamps (dates in the manual, the changelog, the archive's mtimes).
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+make --no-print-directory install BUILD=release PREFIX=/usr DESTDIR="$PWD/$stage" >/dev/null
+
+# Debian's layout: the upstream changelog under its Debian name, and a Debian changelog.
+doc=$stage/usr/share/doc/interlock
+gzip -9n -c CHANGELOG.md > "$doc/changelog.gz" && rm "$doc/CHANGELOG.md"
+maintainer=${DEB_MAINTAINER:-$(git log -1 --format='%an <%ae>' 2>/dev/null || echo "Interlock <interlock@localhost>")}
+{
+  echo "interlock ($version) unstable; urgency=medium"
+  echo
+  echo "  * Upstream release $version; see changelog.gz."
+  echo
+  echo " -- $maintainer  $(date -u -R -d "@$SOURCE_DATE_EPOCH")"
+} | gzip -9n > "$doc/changelog.Debian.gz"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/interlock" "$stage/usr/bin/interlock-mcp"
+
+# Dependencies: the shared libraries the binaries really load (ldd), mapped to the packages that
+# hold them (dpkg -S), so the runtime packages are named and never the -dev ones.
+libs=$(ldd "$stage/usr/bin/interlock" "$stage/usr/bin/interlock-mcp" | awk '/=> \//{print $3}' | sort -u)
+depends=$(for lib in $libs; do dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib"; done \
+  | cut -d: -f1 | sort -u | while read -r pkg; do
+      v=$(dpkg-query -W -f='${Version}' "$pkg" | sed 's/-[^-]*$//')
+      echo "$pkg (>= ${v%%+*})"
+    done | paste -sd, - | sed 's/,/, /g')
+size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
+cat > "$stage/DEBIAN/control" <<CONTROL
+Package: interlock
+Version: $version
+Architecture: amd64
+Maintainer: $maintainer
+Installed-Size: $size
+Depends: $depends
+Suggests: nftables
+Section: utils
+Priority: optional
+Description: sandboxed execution runtime for AI coding agents
+ Interlock runs an AI coding agent and its tools under a supervisor in Linux
+ namespaces with a seccomp filter, a view of the host that hides credentials
+ the project did not grant, an egress proxy limited to the project's allowlist,
+ request rules for APIs, and an audit log that can be replayed against a
+ changed profile.
+CONTROL
+find "$stage" -type d -exec chmod 755 {} +
+find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+dpkg-deb --root-owner-group -Zxz --build "$stage" "$output" >/dev/null
+echo "built $output ($(du -h "$output" | cut -f1)); Depends: $depends"
