@@ -3,6 +3,13 @@ SWIFT ?= swift
 DEBUG_BIN := .build/debug/interlock
 RELEASE_BIN := .build/release/interlock
 
+# The commit `interlock --version` prints (Package.swift reads it): HEAD, with -dirty for a changed
+# tree; empty outside a git checkout (a tarball), where the version prints alone.
+ifndef INTERLOCK_COMMIT
+INTERLOCK_COMMIT := $(shell c=$$(git rev-parse --short=7 HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; })
+endif
+export INTERLOCK_COMMIT
+
 .PHONY: deps build release demo test test-unit test-integration test-adversarial fuzz bench clean \
         install uninstall deb deb-check
 

@@ -1,11 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The commit `--version` prints: INTERLOCK_COMMIT when the build passes it (the Makefile does),
-// else the checkout's own; a build from a tarball has neither and prints the version alone.
-let buildCommit = Context.environment["INTERLOCK_COMMIT"]
-    ?? Context.gitInformation.map { String($0.currentCommit.prefix(7)) + ($0.hasUncommittedChanges ? "-dirty" : "") }
-    ?? ""
+// The commit `--version` prints, from INTERLOCK_COMMIT (the Makefile sets it from git). Not from
+// Context.gitInformation: SwiftPM caches the evaluated manifest, so a later commit would not show.
+// A build without it (plain `swift build`, a tarball) prints the version alone.
+let buildCommit = Context.environment["INTERLOCK_COMMIT"] ?? ""
 
 let package = Package(
     name: "Interlock",
