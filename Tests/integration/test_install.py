@@ -61,11 +61,11 @@ def test_audit_start_record_carries_version(run, workspace, tmp_host_dir):
 
 
 def test_profile_requiring_a_future_version_is_refused(run, workspace):
-    write_profile(workspace, '[limits]\npids = 100\n\nrequires = ">= 999.0"\n')
+    write_profile(workspace, 'extends = "default"\nrequires = ">= 999.0"\n\n[limits]\npids = 100\n')
     marker = os.path.join(workspace, "ran")
     r = run(["run", "--", "touch", marker], workspace)
     assert r.returncode == 2, (r.returncode, r.stderr)
-    assert ".interlock.toml:4: requires: this profile requires Interlock >= 999.0.0; this is " in r.stderr, r.stderr
+    assert ".interlock.toml:2: requires: this profile requires Interlock >= 999.0.0; this is " in r.stderr, r.stderr
     assert "upgrade Interlock" in r.stderr
     assert not os.path.exists(marker)
     check = run(["profile", "check"], workspace)
@@ -97,7 +97,7 @@ def destdir():
 def test_make_install_and_uninstall(interlock, destdir, workspace):
     """`make install BUILD=debug` (the debug build the tests run) writes exactly the
     listed files; the installed copy runs outside the source tree; `make uninstall` removes them."""
-    if os.path.realpath(interlock) != str(REPO_ROOT / ".build" / "debug" / "interlock"):
+    if os.path.realpath(interlock) != os.path.realpath(REPO_ROOT / ".build" / "debug" / "interlock"):
         pytest.skip("installs the repository's debug build; INTERLOCK_BIN points elsewhere")
     make = ["make", "--no-print-directory", "-C", str(REPO_ROOT), "BUILD=debug", "PREFIX=/usr", f"DESTDIR={destdir}"]
     r = subprocess.run(make + ["install"], capture_output=True, text=True, timeout=600)
