@@ -68,7 +68,7 @@ VERSION := $(shell sed -n 's/.*static let current = "\(.*\)"/\1/p' Sources/Inter
 STAGE := .build/install-files
 ROOT = $(DESTDIR)$(PREFIX)
 INSTALL_FILES = bin/interlock bin/interlock-mcp bin/interlock-shell \
-	share/man/man1/interlock.1.gz \
+	share/man/man1/interlock.1.gz share/man/man1/interlock-shell.1.gz share/man/man1/interlock-mcp.1.gz \
 	share/bash-completion/completions/interlock \
 	share/zsh/site-functions/_interlock \
 	share/fish/vendor_completions.d/interlock.fish \
@@ -87,6 +87,8 @@ install:
 	install -Dm755 .build/$(BUILD)/interlock-mcp $(ROOT)/bin/interlock-mcp
 	ln -sf interlock $(ROOT)/bin/interlock-shell
 	install -Dm644 $(STAGE)/interlock.1.gz $(ROOT)/share/man/man1/interlock.1.gz
+	ln -sf interlock.1.gz $(ROOT)/share/man/man1/interlock-shell.1.gz
+	ln -sf interlock.1.gz $(ROOT)/share/man/man1/interlock-mcp.1.gz
 	install -Dm644 $(STAGE)/interlock.bash $(ROOT)/share/bash-completion/completions/interlock
 	install -Dm644 $(STAGE)/_interlock $(ROOT)/share/zsh/site-functions/_interlock
 	install -Dm644 $(STAGE)/interlock.fish $(ROOT)/share/fish/vendor_completions.d/interlock.fish

@@ -10,17 +10,18 @@ rm -rf .build/deb && mkdir -p "$stage/DEBIAN"
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 make --no-print-directory install BUILD=release PREFIX=/usr DESTDIR="$PWD/$stage" >/dev/null
 
-# Debian's layout: the upstream changelog under its Debian name, and a Debian changelog.
+# Debian's layout for a native package (the version has no Debian revision): changelog.gz is the
+# Debian changelog; the upstream one is kept, compressed, under its own name.
 doc=$stage/usr/share/doc/interlock
-gzip -9n -c CHANGELOG.md > "$doc/changelog.gz" && rm "$doc/CHANGELOG.md"
+gzip -9n "$doc/CHANGELOG.md"
 maintainer=${DEB_MAINTAINER:-$(git log -1 --format='%an <%ae>' 2>/dev/null || echo "Interlock <interlock@localhost>")}
 {
   echo "interlock ($version) unstable; urgency=medium"
   echo
-  echo "  * Upstream release $version; see changelog.gz."
+  echo "  * Release $version; see CHANGELOG.md.gz."
   echo
   echo " -- $maintainer  $(date -u -R -d "@$SOURCE_DATE_EPOCH")"
-} | gzip -9n > "$doc/changelog.Debian.gz"
+} | gzip -9n > "$doc/changelog.gz"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/interlock" "$stage/usr/bin/interlock-mcp"
 
 # Dependencies: the shared libraries the binaries really load (ldd), mapped to the packages that

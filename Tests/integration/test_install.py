@@ -18,7 +18,7 @@ VERSION_LINE = re.compile(r"^\d+\.\d+\.\d+( \([0-9a-f]{7}(-dirty)?\))?$")
 
 INSTALLED = {
     "usr/bin/interlock", "usr/bin/interlock-mcp", "usr/bin/interlock-shell",
-    "usr/share/man/man1/interlock.1.gz",
+    "usr/share/man/man1/interlock.1.gz", "usr/share/man/man1/interlock-shell.1.gz", "usr/share/man/man1/interlock-mcp.1.gz",
     "usr/share/bash-completion/completions/interlock",
     "usr/share/zsh/site-functions/_interlock",
     "usr/share/fish/vendor_completions.d/interlock.fish",
@@ -105,6 +105,8 @@ def test_make_install_and_uninstall(interlock, destdir, workspace):
     assert files_under(destdir) == INSTALLED
     bindir = os.path.join(destdir, "usr/bin")
     assert os.readlink(os.path.join(bindir, "interlock-shell")) == "interlock"
+    for page in ("interlock-shell", "interlock-mcp"):
+        assert os.readlink(os.path.join(destdir, f"usr/share/man/man1/{page}.1.gz")) == "interlock.1.gz"
     for name in ("interlock", "interlock-mcp"):
         assert os.stat(os.path.join(bindir, name)).st_mode & 0o777 == 0o755
     with gzip.open(os.path.join(destdir, "usr/share/man/man1/interlock.1.gz"), "rt") as f:
