@@ -4,6 +4,9 @@
 set -euo pipefail
 version=$1 output=$2
 cd "$(dirname "$0")/.."
+for tool in dpkg-deb dpkg-shlibdeps; do
+  command -v $tool >/dev/null || { echo "deb: needs $tool (apt-get install dpkg-dev)"; exit 1; }
+done
 stage=.build/deb/root
 rm -rf .build/deb && mkdir -p "$stage/DEBIAN"
 # Reproducible timestamps (dates in the manual, the changelog, the archive's mtimes).
@@ -22,16 +25,16 @@ maintainer=${DEB_MAINTAINER:-$(git log -1 --format='%an <%ae>' 2>/dev/null || ec
   echo
   echo " -- $maintainer  $(date -u -R -d "@$SOURCE_DATE_EPOCH")"
 } | gzip -9n > "$doc/changelog.gz"
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/interlock" "$stage/usr/bin/interlock-mcp"
+strip --strip-unneeded --remove-section=.comment "$stage/usr/bin/interlock" "$stage/usr/bin/interlock-mcp"
 
-# Dependencies: the shared libraries the binaries really load (ldd), mapped to the packages that
-# hold them (dpkg -S), so the runtime packages are named and never the -dev ones.
-libs=$(ldd "$stage/usr/bin/interlock" "$stage/usr/bin/interlock-mcp" | awk '/=> \//{print $3}' | sort -u)
-depends=$(for lib in $libs; do dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib"; done \
-  | cut -d: -f1 | sort -u | while read -r pkg; do
-      v=$(dpkg-query -W -f='${Version}' "$pkg" | sed 's/-[^-]*$//')
-      echo "$pkg (>= ${v%%+*})"
-    done | paste -sd, - | sed 's/,/, /g')
+# Dependencies: dpkg-shlibdeps reads the libraries each binary links directly (DT_NEEDED) and
+# names the runtime packages that hold them, with the minimum versions their symbols need; never
+# the -dev packages the build used.
+mkdir -p .build/deb/shlibs/debian
+printf 'Source: interlock\n\nPackage: interlock\nArchitecture: amd64\n' > .build/deb/shlibs/debian/control
+depends=$(cd .build/deb/shlibs && dpkg-shlibdeps -O "../root/usr/bin/interlock" "../root/usr/bin/interlock-mcp" 2>/dev/null \
+  | sed -n 's/^shlibs:Depends=//p')
+[ -n "$depends" ] || { echo "deb: dpkg-shlibdeps found no dependencies"; exit 1; }
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 cat > "$stage/DEBIAN/control" <<CONTROL
 Package: interlock
