@@ -79,7 +79,8 @@ INSTALL_FILES = bin/interlock bin/interlock-mcp bin/interlock-shell \
 install:
 	@test -x .build/$(BUILD)/interlock -a -x .build/$(BUILD)/interlock-mcp || { echo "no .build/$(BUILD) binaries: run make $(if $(filter debug,$(BUILD)),build,release)"; exit 1; }
 	rm -rf $(STAGE) && mkdir -p $(STAGE)
-	.build/$(BUILD)/interlock --generate-completion-script bash > $(STAGE)/interlock.bash
+	# bash-completion sources the file, so the generator's #! line is dropped.
+	.build/$(BUILD)/interlock --generate-completion-script bash | sed '1{/^#!/d}' > $(STAGE)/interlock.bash
 	.build/$(BUILD)/interlock --generate-completion-script zsh > $(STAGE)/_interlock
 	.build/$(BUILD)/interlock --generate-completion-script fish > $(STAGE)/interlock.fish
 	python3 scripts/manpage.py .build/$(BUILD)/interlock $(VERSION) | gzip -9n > $(STAGE)/interlock.1.gz
