@@ -54,6 +54,7 @@ Description: sandboxed execution runtime for AI coding agents
  changed profile.
 CONTROL
 find "$stage" -type d -exec chmod 755 {} +
+(cd "$stage" && find usr -type f -print0 | sort -z | xargs -0 md5sum) > "$stage/DEBIAN/md5sums"
 find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 dpkg-deb --root-owner-group -Zxz --build "$stage" "$output" >/dev/null
 echo "built $output ($(du -h "$output" | cut -f1)); Depends: $depends"
