@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The commit `--version` prints, from INTERLOCK_COMMIT (the Makefile sets it from git). Not from
+// Context.gitInformation: SwiftPM caches the evaluated manifest, so a later commit would not show.
+// A build without it (plain `swift build`, a tarball) prints the version alone.
+let buildCommit = Context.environment["INTERLOCK_COMMIT"] ?? ""
+
 let package = Package(
     name: "Interlock",
     products: [
@@ -33,7 +38,9 @@ let package = Package(
         .target(name: "InterlockSystem", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // The one JSON value, reader and writer every module uses (no dependencies).
         .target(name: "InterlockJSON"),
-        .target(name: "InterlockProfile", dependencies: ["InterlockJSON", "InterlockSystem"]),
+        // The build's commit, as a C string: a C define can carry a value, a Swift one cannot.
+        .target(name: "CBuildInfo", cSettings: [.define("INTERLOCK_COMMIT", to: "\"\(buildCommit)\"")]),
+        .target(name: "InterlockProfile", dependencies: ["CBuildInfo", "InterlockJSON", "InterlockSystem"]),
         .target(name: "InterlockAudit", dependencies: ["InterlockJSON", "InterlockSystem"]),
         .target(name: "InterlockSeccomp", dependencies: ["CSeccomp", "InterlockProfile", "InterlockAudit", "InterlockJSON", "InterlockSystem"]),
         .target(name: "InterlockSecrets", dependencies: ["InterlockProfile", "InterlockSystem"]),
@@ -64,7 +71,7 @@ let package = Package(
             "InterlockJSON", "InterlockSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "interlock-mcp", dependencies: ["InterlockSystem", .product(name: "MCP", package: "swift-sdk")]),
+        .executableTarget(name: "interlock-mcp", dependencies: ["InterlockProfile", "InterlockSystem", .product(name: "MCP", package: "swift-sdk")]),
         .testTarget(name: "InterlockSystemTests", dependencies: [
             "InterlockSystem", .product(name: "SystemPackage", package: "swift-system"),
         ]),

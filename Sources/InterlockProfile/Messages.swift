@@ -40,6 +40,12 @@ enum Messages {
         "unknown constant \(quote(name)); valid constants: \(SyscallConstants.values.keys.sorted().joined(separator: ", "))"
     }
     static func missingKey(_ name: String) -> String { "missing key \(quote(name))" }
+    static func invalidRequirement(_ text: String) -> String {
+        "invalid version requirement \(quote(text)); use \">= X.Y\" or \">= X.Y.Z\""
+    }
+    static func requirementNotMet(_ requirement: VersionRequirement, version: String) -> String {
+        "this profile requires Interlock \(requirement); this is \(version): upgrade Interlock to use it"
+    }
     static let maskRequired = "op '&=' needs a mask"
     static let maskNotAllowed = "mask is only allowed with op '&='"
     static let valueOutsideMask = "value has bits outside the mask, so the comparison could never hold"

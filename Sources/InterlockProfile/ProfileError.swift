@@ -30,6 +30,8 @@
 ///   `float`, `boolean`, `array` or `table`
 /// - `expected an array of strings, found FOUND element` (an array element of the wrong type)
 /// - `value must not be empty`
+/// - `invalid version requirement 'TEXT'; use ">= X.Y" or ">= X.Y.Z"` (KEY `requires`)
+/// - `this profile requires Interlock >= X.Y.Z; this is VERSION: upgrade Interlock to use it` (KEY `requires`)
 /// - `invalid path 'PATH': paths must not be empty`
 /// - `invalid path 'PATH': paths must not contain NUL characters`
 /// - `invalid path 'PATH': '..' components are not allowed`

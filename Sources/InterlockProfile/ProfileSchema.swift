@@ -1,6 +1,6 @@
 /// The profile schema: which keys exist, what type each has, what values are valid.
 enum ProfileSchema {
-    static let topLevelKeys = ["capabilities", "credentials", "default_env", "env", "extends", "filesystem", "git", "http", "limits", "network", "secrets", "syscalls"]
+    static let topLevelKeys = ["capabilities", "credentials", "default_env", "env", "extends", "filesystem", "git", "http", "limits", "network", "requires", "secrets", "syscalls"]
     static let sectionKeys: [String: [String]] = [
         "filesystem": ["hidden", "read_only", "read_write", "tmpfs", "unprotect"],
         "secrets": ["allow_env", "allow_files", "discover", "set_env"],

@@ -20,6 +20,8 @@ struct SchemaReader {
                 }
             case "default_env":
                 profile.defaultEnvironment = Located(value: try string(value), line: value.line)
+            case "requires":
+                try checkRequirement(value)
             case "env":
                 for (name, section) in try table(value).entries {
                     guard !name.isEmpty, name.utf8.allSatisfy(TOMLKey.isBareKeyByte) else {

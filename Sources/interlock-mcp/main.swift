@@ -1,9 +1,15 @@
 import Foundation
+import InterlockProfile
 import MCP
 
 /// `interlock mcp`: an MCP server over stdio whose one tool, `run_command`, runs each command in
 /// its own sandbox with the project's profile (mode (b): only the agent's tools are sandboxed).
 /// Started by `interlock mcp`, which resolves and approves the profile first.
+
+if CommandLine.arguments.count == 2, CommandLine.arguments[1] == "--version" {
+    print(InterlockVersion.description)
+    exit(0)
+}
 
 let configuration: Configuration
 do {

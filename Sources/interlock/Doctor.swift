@@ -9,7 +9,7 @@ import InterlockSandbox
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Report the kernel features Interlock uses; exit 1 if the profile needs one that is missing."
+        abstract: "Report the kernel features Interlock uses and how this copy is installed; exit 1 if the profile needs a missing feature."
     )
 
     @OptionGroup var options: ProfileOptions
@@ -20,7 +20,9 @@ struct Doctor: ParsableCommand {
     func run() throws {
         let (policy, _): (Policy, String)
         do { (policy, _) = try options.resolve() } catch { Shell.fail(error) }
-        let report = HostReport.probe(policy: policy)
+        var report = HostReport.probe(policy: policy)
+        report.checks += InstallCheck.checks(executable: Shell.realPath("/proc/self/exe"),
+                                             path: Shell.environmentDictionary()["PATH"])
         if json {
             print(report.json())
         } else {

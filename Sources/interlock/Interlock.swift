@@ -10,7 +10,7 @@ struct Interlock: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interlock",
         abstract: "Run AI coding agents and their tools in a sandbox defined by a per-project profile.",
-        version: Version.current,
+        version: InterlockVersion.description,
         subcommands: [Run.self, Exec.self, Mcp.self, Init.self, ProfileCommand.self, SecretsCommand.self, AuditCommand.self, Replay.self, Doctor.self,
                       ApproveCommand.self, DenyCommand.self]
     )

@@ -259,7 +259,7 @@ final class ProfileLoaderTests: ProfileTestCase {
     func testUnknownKeys() throws {
         let p = dir.path + "/p.toml"
         XCTAssertEqual(try errorText("\n[filesytem]\nread_only = []\n"),
-                       "\(p):2: filesytem: unknown key 'filesytem'; valid keys: capabilities, credentials, default_env, env, extends, filesystem, git, http, limits, network, secrets, syscalls")
+                       "\(p):2: filesytem: unknown key 'filesytem'; valid keys: capabilities, credentials, default_env, env, extends, filesystem, git, http, limits, network, requires, secrets, syscalls")
         XCTAssertEqual(try errorText("[filesystem]\nread_onyl = []\n"),
                        "\(p):2: filesystem.read_onyl: unknown key 'read_onyl'; valid keys: hidden, read_only, read_write, tmpfs, unprotect")
         XCTAssertEqual(try errorText("[secrets]\ndiscovery = true\n"),

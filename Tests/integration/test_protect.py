@@ -198,7 +198,7 @@ def test_the_approval_command_the_refusal_names_works_as_printed(run, workspace,
 
 def test_version(interlock):
     r = subprocess.run([str(interlock), "--version"], capture_output=True, text=True, timeout=TIMEOUT)
-    assert r.returncode == 0 and re.fullmatch(r"\d+\.\d+\.\d+\S*\n", r.stdout), r.stdout + r.stderr
+    assert r.returncode == 0 and re.fullmatch(r"\d+\.\d+\.\d+\S*( \([0-9a-f]+(-dirty)?\))?\n", r.stdout), r.stdout + r.stderr
 
 
 def test_changed_extended_file_also_needs_approval(run, workspace):

@@ -35,7 +35,8 @@ final class RunRecorder: Sendable {
     /// Requests refused on inspected hosts, per "what on host", exact.
     var requestRefusals: [String: Int] { requests.counts }
 
-    /// The start record: policy hash, profile, environment, workspace, what is hidden and protected.
+    /// The start record: policy hash, profile, environment, workspace, what is hidden and protected,
+    /// and the Interlock version and commit that ran it.
     func start(policy: Policy, plan: LaunchPlan) {
         log?.append(AuditRecord(sandbox: runID, kind: .lifecycle, action: "start", pid: getpid(), exe: plan.executable,
                                 argv: plan.arguments, detail: [
@@ -47,6 +48,8 @@ final class RunRecorder: Sendable {
                                     ("hidden", .array(plan.mounts.hiddenPaths.map { .string($0) })),
                                     ("protected", .array(plan.mounts.protected.map { .string($0.path) })),
                                     ("syscall_mode", .string(policy.syscalls.mode.rawValue)),
+                                    ("version", .string(InterlockVersion.current)),
+                                    ("commit", InterlockVersion.commit.map { .string($0) } ?? .null),
                                 ]))
     }
 
